@@ -1,0 +1,92 @@
+"""Encode and decode frames: the single gate every incoming frame passes.
+
+``decode_client`` checks size, JSON syntax, frame type, field types and ranges before
+anything else sees the frame, and turns every failure into a ``ProtocolError`` that
+names the request when its id can be recovered. No I/O happens here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from shared.errors import ErrorCode, ProtocolError
+from shared.frames import ClientFrame, ServerFrame
+
+__all__ = [
+    "DEFAULT_MAX_FRAME",
+    "decode_client",
+    "decode_server",
+    "encode",
+]
+
+DEFAULT_MAX_FRAME = 64 * 1024
+"""Bytes. The server's WebSocket frame limit and the codec's default."""
+
+_encoder = msgspec.json.Encoder()
+_client_decoder = msgspec.json.Decoder(ClientFrame)
+_server_decoder = msgspec.json.Decoder(ServerFrame)
+
+
+class _Ids(msgspec.Struct):
+    """Just enough of any frame to name it in an error."""
+
+    rid: Any = None
+    client_msg_id: Any = None
+
+
+_ids_decoder = msgspec.json.Decoder(_Ids)
+
+
+def encode(frame: msgspec.Struct) -> bytes:
+    """Serialise a frame to UTF-8 JSON bytes (send them as a text frame)."""
+    return _encoder.encode(frame)
+
+
+def _recover_ids(data: bytes | str) -> tuple[str | None, str | None]:
+    try:
+        ids = _ids_decoder.decode(data)
+    except (msgspec.DecodeError, RecursionError, ValueError):
+        return None, None
+    rid = ids.rid if isinstance(ids.rid, str) and len(ids.rid) <= 64 else None
+    cid = ids.client_msg_id
+    cid = cid if isinstance(cid, str) and len(cid) <= 64 else None
+    return rid, cid
+
+
+def _size(data: bytes | str) -> int:
+    return len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
+
+
+def decode_client(data: bytes | str, *, max_size: int = DEFAULT_MAX_FRAME) -> ClientFrame:
+    """Decode and validate one client -> server frame.
+
+    Raises:
+        ProtocolError: ``frame_too_large`` or ``bad_frame``, with the frame's ``rid``
+            and ``client_msg_id`` when they could be read.
+    """
+    if _size(data) > max_size:
+        raise ProtocolError(ErrorCode.FRAME_TOO_LARGE, f"frame is larger than {max_size} bytes")
+    try:
+        frame: ClientFrame = _client_decoder.decode(data)
+        return frame
+    except (msgspec.DecodeError, RecursionError, ValueError) as exc:
+        rid, cid = _recover_ids(data) if not isinstance(exc, RecursionError) else (None, None)
+        reason = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ProtocolError(
+            ErrorCode.BAD_FRAME, f"invalid frame: {reason}", rid=rid, client_msg_id=cid
+        ) from None
+
+
+def decode_server(data: bytes | str) -> ServerFrame:
+    """Decode one server -> client frame (used by clients and tests).
+
+    Raises:
+        ProtocolError: ``bad_frame`` when the server sent something unreadable.
+    """
+    try:
+        frame: ServerFrame = _server_decoder.decode(data)
+        return frame
+    except (msgspec.DecodeError, RecursionError, ValueError) as exc:
+        raise ProtocolError(ErrorCode.BAD_FRAME, f"invalid server frame: {exc}") from None

@@ -1,0 +1,1 @@
+"""The tchat client: a headless core, a scriptable CLI and a Textual TUI."""

@@ -1,0 +1,1 @@
+"""The tchat server: asyncio WebSockets in front, SQLite behind."""

@@ -1,0 +1,199 @@
+"""Accounts: registration, password login, session tokens, invites, revocation.
+
+Logins are throttled per account and per address *before* any hash is computed;
+an unknown user costs the same hash as a wrong password. Tokens are 256 random
+bits handed to the client once; the database keeps only their SHA-256.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import unicodedata
+from dataclasses import dataclass
+
+from shared.errors import ErrorCode, ProtocolError
+from tchat_server.config import RegistrationPolicy, ServerConfig
+from tchat_server.services.limits import SlidingWindow
+from tchat_server.services.names import normalize_username, skeleton
+from tchat_server.services.passwords import Hasher
+from tchat_server.storage.rooms import RoomStore
+from tchat_server.storage.users import UserRow, UserStore, hash_secret
+
+__all__ = ["DEFAULT_CHANNEL", "MIN_PASSWORD", "AccountService", "Authenticated"]
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024
+DEFAULT_CHANNEL = "general"
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    user: UserRow
+    token_hash: bytes
+    token: str | None = None
+    """The new token, when one was issued (login, register)."""
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ProtocolError(
+            ErrorCode.PASSWORD_INVALID, f"a password has at least {MIN_PASSWORD} characters"
+        )
+    if len(password) > MAX_PASSWORD:
+        raise ProtocolError(
+            ErrorCode.PASSWORD_INVALID, f"a password has at most {MAX_PASSWORD} characters"
+        )
+
+
+class AccountService:
+    def __init__(
+        self,
+        users: UserStore,
+        rooms: RoomStore,
+        hasher: Hasher,
+        config: ServerConfig,
+    ) -> None:
+        self._users = users
+        self._rooms = rooms
+        self._hasher = hasher
+        self._policy: RegistrationPolicy = config.registration
+        self._by_account = SlidingWindow(config.login_attempts_per_account, config.login_window)
+        self._by_address = SlidingWindow(config.login_attempts_per_address, config.login_window)
+
+    # ------------------------------------------------------------ sign-in
+
+    async def register(
+        self, username: str, password: str, invite: str | None, client: str = ""
+    ) -> Authenticated:
+        """Create an account through the wire (subject to the registration policy)."""
+        if self._policy == "closed":
+            raise ProtocolError(ErrorCode.REGISTRATION_CLOSED, "registration is closed")
+        invite_hash: bytes | None = None
+        if self._policy == "invite" or invite:
+            if not invite:
+                raise ProtocolError(ErrorCode.INVITE_INVALID, "an invite code is required")
+            invite_hash = hash_secret(invite)
+            status = await self._users.check_invite(invite_hash)
+            if status != "ok":
+                reason = {"unknown": "unknown", "expired": "expired", "used_up": "used up"}
+                raise ProtocolError(
+                    ErrorCode.INVITE_INVALID, f"invite code is {reason.get(status, status)}"
+                )
+        user = await self.create_user(username, password, invite_hash=invite_hash)
+        return await self._issue(user, client)
+
+    async def login(
+        self, username: str, password: str, address: str, client: str = ""
+    ) -> Authenticated:
+        account_key = username.casefold()
+        wait = max(self._by_account.retry_after(account_key), self._by_address.retry_after(address))
+        if wait > 0:
+            raise ProtocolError(
+                ErrorCode.THROTTLED, "too many login attempts; try again later", retry_after=wait
+            )
+        if len(password) > MAX_PASSWORD:
+            raise ProtocolError(ErrorCode.AUTH_FAILED, "wrong user name or password")
+        user = await self._users.get_by_name(_nfkc(username))
+        if user is None:
+            await self._hasher.burn(password)
+            ok, rehash = False, False
+        else:
+            ok, rehash = await self._hasher.verify(user.password_hash, password)
+        if not ok or user is None:
+            self._by_account.record(account_key)
+            self._by_address.record(address)
+            raise ProtocolError(ErrorCode.AUTH_FAILED, "wrong user name or password")
+        if user.disabled:
+            raise ProtocolError(ErrorCode.ACCOUNT_DISABLED, "this account is disabled")
+        self._by_account.reset(account_key)
+        if rehash:
+            await self._users.set_password_hash(user.id, await self._hasher.hash(password))
+        return await self._issue(user, client)
+
+    async def authenticate(self, token: str) -> Authenticated:
+        token_hash = hash_secret(token)
+        user = await self._users.get_user_by_token(token_hash)
+        if user is None:
+            raise ProtocolError(ErrorCode.TOKEN_INVALID, "session token is unknown or revoked")
+        return Authenticated(user, token_hash)
+
+    async def logout(self, token_hash: bytes) -> None:
+        await self._users.revoke_token(token_hash)
+
+    async def logout_everywhere(self, user_id: int) -> None:
+        await self._users.revoke_all_tokens(user_id)
+
+    async def _issue(self, user: UserRow, client: str) -> Authenticated:
+        token = secrets.token_urlsafe(32)  # 256 bits
+        token_hash = hash_secret(token)
+        await self._users.add_token(user.id, token_hash, client)
+        return Authenticated(user, token_hash, token)
+
+    # ------------------------------------------------------ administration
+
+    async def create_user(
+        self,
+        username: str,
+        password: str,
+        *,
+        admin: bool = False,
+        invite_hash: bytes | None = None,
+    ) -> UserRow:
+        """Create an account (CLI or wire) and join it to #general.
+
+        Raises:
+            ProtocolError: username_invalid, username_taken, password_invalid,
+                invite_invalid.
+        """
+        name = normalize_username(username)
+        _check_password(password)
+        shape = skeleton(name)
+        if await self._users.skeleton_taken(shape):
+            raise ProtocolError(
+                ErrorCode.USERNAME_TAKEN, "that user name (or one that looks like it) is taken"
+            )
+        general = await self._rooms.get_by_name(DEFAULT_CHANNEL)
+        joins = (general.id,) if general is not None else ()
+        password_hash = await self._hasher.hash(password)
+        user = await self._users.add(
+            name, shape, password_hash, is_admin=admin, invite_hash=invite_hash, join_room_ids=joins
+        )
+        if user is None:
+            if invite_hash is not None and await self._users.check_invite(invite_hash) != "ok":
+                raise ProtocolError(ErrorCode.INVITE_INVALID, "invite code is used up")
+            raise ProtocolError(
+                ErrorCode.USERNAME_TAKEN, "that user name (or one that looks like it) is taken"
+            )
+        return user
+
+    async def set_password(self, username: str, password: str) -> None:
+        _check_password(password)
+        user = await self._require(username)
+        await self._users.set_password_hash(user.id, await self._hasher.hash(password))
+
+    async def disable(self, username: str) -> UserRow:
+        """Disable an account and revoke its tokens (live sockets close on the next
+        revocation sweep)."""
+        user = await self._require(username)
+        await self._users.set_disabled(user.id, True)
+        return user
+
+    async def create_invite(
+        self, uses: int = 1, expires_in: float | None = None, created_by: int | None = None
+    ) -> str:
+        """A new invite code (shown once; stored as a hash)."""
+        code = secrets.token_urlsafe(12)
+        expires_at = time.time() + expires_in if expires_in is not None else None
+        await self._users.add_invite(hash_secret(code), uses, expires_at, created_by)
+        return code
+
+    async def _require(self, username: str) -> UserRow:
+        user = await self._users.get_by_name(_nfkc(username))
+        if user is None:
+            raise ProtocolError(ErrorCode.USER_NOT_FOUND, f"no user named {username!r}")
+        return user
+
+
+def _nfkc(name: str) -> str:
+    return unicodedata.normalize("NFKC", name)

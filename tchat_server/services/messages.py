@@ -1,0 +1,225 @@
+"""Posting, history and resume: the rules of messages.
+
+Sends go through a group committer: every send queued while a commit is running is
+stored by the next commit, in submission order. The committer publishes each new
+message to the room *before* resolving the sender's future, so members see
+messages in seq order and an ack is only ever sent after the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shared.errors import ErrorCode, ProtocolError
+from shared.frames import MessageInfo, ResumeInfo
+from tchat_server.hub import Hub
+from tchat_server.storage.db import StorageUnavailable
+from tchat_server.storage.messages import MessageRow, MessageStore, NewMessage
+from tchat_server.storage.users import UserStore
+
+__all__ = ["GroupCommitter", "MessageService", "Resume", "to_info"]
+
+_MENTION = re.compile(r"(?<![\w@])@([\w.\-]{2,32})")
+
+
+def to_info(row: MessageRow) -> MessageInfo:
+    return MessageInfo(
+        room=row.room_id,
+        seq=row.seq,
+        id=row.id,
+        author=row.author,
+        body=row.body,
+        ts=row.created_at,
+        client_msg_id=row.client_msg_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """What a resume replays: messages in (room, seq) order and a summary per room."""
+
+    messages: list[MessageRow]
+    rooms: list[ResumeInfo]
+
+
+_Pending = tuple[NewMessage, "asyncio.Future[MessageRow]"]
+
+
+class GroupCommitter:
+    """Stores queued sends in batches, one transaction per batch (group commit)."""
+
+    def __init__(
+        self,
+        store: MessageStore,
+        on_stored: Callable[[list[MessageRow]], None],
+        max_batch: int = 512,
+    ) -> None:
+        self._store = store
+        self._on_stored = on_stored
+        self._max_batch = max_batch
+        self._pending: list[_Pending] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="group-commit")
+
+    async def stop(self) -> None:
+        """Finish what is queued, then stop."""
+        if self._task is None:
+            return
+        while self._pending:
+            self._wake.set()
+            await asyncio.sleep(0)
+            if self._task.done():
+                break
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        for _, future in self._pending:
+            if not future.done():
+                future.set_exception(StorageUnavailable("server is shutting down"))
+        self._pending.clear()
+
+    def submit(self, item: NewMessage) -> asyncio.Future[MessageRow]:
+        """Queue a send; the future resolves after its commit (or fails with
+        ``StorageUnavailable``). Order of submission is order of seqs."""
+        future: asyncio.Future[MessageRow] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        self._wake.set()
+        return future
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
+                await self._commit(batch)
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            rows = await self._store.add_batch([item for item, _ in batch])
+        except StorageUnavailable as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(StorageUnavailable(str(exc)))
+            return
+        except Exception as exc:  # never leave a sender waiting forever
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        self._on_stored([row for row in rows if not row.duplicate])
+        for (_, future), row in zip(batch, rows, strict=True):
+            if not future.done():
+                future.set_result(row)
+
+
+class MessageService:
+    def __init__(
+        self,
+        store: MessageStore,
+        users: UserStore,
+        hub: Hub,
+        *,
+        max_body: int,
+        resume_cap: int,
+        history_page: int,
+        publish_stored: Callable[[list[MessageRow]], None],
+    ) -> None:
+        self._store = store
+        self._users = users
+        self._hub = hub
+        self._max_body = max_body
+        self._resume_cap = resume_cap
+        self._history_page = history_page
+        self.committer = GroupCommitter(store, publish_stored)
+
+    def check_body(self, body: str, client_msg_id: str | None = None) -> str:
+        """The body as stored: trailing whitespace trimmed, length within the limit."""
+        text = body.rstrip()
+        if not text.strip():
+            raise ProtocolError(
+                ErrorCode.EMPTY_BODY, "a message needs some text", client_msg_id=client_msg_id
+            )
+        if len(text) > self._max_body:
+            raise ProtocolError(
+                ErrorCode.BODY_TOO_LONG,
+                f"a message has at most {self._max_body} characters (this one has {len(text)})",
+                client_msg_id=client_msg_id,
+            )
+        return text
+
+    async def post(
+        self, room_id: int, author_id: int, author_name: str, client_msg_id: str, body: str
+    ) -> asyncio.Future[MessageRow]:
+        """Queue a message for storage; the caller awaits the future for the ack.
+
+        Raises:
+            ProtocolError: not_member, empty_body, body_too_long.
+        """
+        if not self._hub.is_member(room_id, author_id):
+            raise ProtocolError(
+                ErrorCode.NOT_MEMBER,
+                "you are not a member of that room",
+                client_msg_id=client_msg_id,
+            )
+        text = self.check_body(body, client_msg_id)
+        mentions = await self._mentions(room_id, author_id, text)
+        item = NewMessage(room_id, author_id, client_msg_id, text, author_name, mentions)
+        return self.committer.submit(item)
+
+    async def _mentions(self, room_id: int, author_id: int, body: str) -> tuple[int, ...]:
+        names = set(_MENTION.findall(body))
+        if not names:
+            return ()
+        ids: list[int] = []
+        for name in list(names)[:50]:
+            user = await self._users.get_by_name(name.rstrip(".-"))
+            if user and user.id != author_id and self._hub.is_member(room_id, user.id):
+                ids.append(user.id)
+        return tuple(ids)
+
+    async def history(
+        self, room_id: int, user_id: int, before: int | None, after: int | None, limit: int
+    ) -> tuple[list[MessageRow], bool]:
+        if not self._hub.is_member(room_id, user_id):
+            raise ProtocolError(ErrorCode.NOT_MEMBER, "you are not a member of that room")
+        return await self._store.page(
+            room_id, before=before, after=after, limit=min(limit, self._history_page)
+        )
+
+    async def resume(
+        self, user_id: int, last_seqs: dict[int, int], latest: dict[int, int]
+    ) -> Resume:
+        """Messages after each room's last seq, up to the cap per room; rooms the user
+        is no longer in, or that the client does not know, are skipped."""
+        messages: list[MessageRow] = []
+        infos: list[ResumeInfo] = []
+        for room_id, last in sorted(last_seqs.items()):
+            if not self._hub.is_member(room_id, user_id) or room_id not in latest:
+                continue
+            newest = latest[room_id]
+            missing = max(0, newest - last)
+            if missing > self._resume_cap:
+                infos.append(ResumeInfo(room_id, last, newest, truncated=True))
+                continue
+            replayed = 0
+            cursor = last
+            while cursor < newest:
+                page, _ = await self._store.page(room_id, after=cursor, limit=200)
+                if not page:
+                    break
+                messages.extend(page)
+                replayed += len(page)
+                cursor = page[-1].seq
+            infos.append(
+                ResumeInfo(room_id, last, cursor if replayed else max(last, newest), replayed)
+            )
+        return Resume(messages, infos)

@@ -1,0 +1,206 @@
+"""Rooms: channels anyone may join, private groups by invitation, one DM per pair.
+
+Each change is committed first, then mirrored into the hub and announced:
+``room_joined`` to the new member's sessions, ``member_joined`` to the others.
+"""
+
+from __future__ import annotations
+
+from shared.codec import encode
+from shared.errors import ErrorCode, ProtocolError
+from shared.frames import (
+    ChannelInfo,
+    MemberJoined,
+    MemberLeft,
+    ReadMarkerMoved,
+    RoomInfo,
+    RoomJoined,
+    RoomLeft,
+    TopicChanged,
+)
+from tchat_server.hub import Hub
+from tchat_server.services.accounts import DEFAULT_CHANNEL
+from tchat_server.services.names import normalize_room_name
+from tchat_server.storage.rooms import MembershipRow, RoomRow, RoomStore
+from tchat_server.storage.users import UserRow, UserStore
+
+__all__ = ["RoomService"]
+
+
+class RoomService:
+    def __init__(self, rooms: RoomStore, users: UserStore, hub: Hub) -> None:
+        self._rooms = rooms
+        self._users = users
+        self._hub = hub
+
+    async def ensure_default_channel(self) -> None:
+        """``#general`` exists from the first start."""
+        if await self._rooms.get_by_name(DEFAULT_CHANNEL) is None:
+            await self._rooms.create("channel", DEFAULT_CHANNEL, "Everyone, everything", None, [])
+
+    # ----------------------------------------------------------- views
+
+    async def room_infos(self, user_id: int, room_id: int | None = None) -> list[RoomInfo]:
+        """The user's rooms (or one of them) with unread and mention counts."""
+        rows = await self._rooms.memberships(user_id, room_id)
+        return [await self._info(row, user_id) for row in rows]
+
+    async def _info(self, row: MembershipRow, user_id: int) -> RoomInfo:
+        partner = None
+        name = row.room.name
+        if row.room.kind == "dm":
+            partner = await self._rooms.dm_partner(row.room.id, user_id)
+            name = partner or name
+        return RoomInfo(
+            id=row.room.id,
+            name=name,
+            kind=row.room.kind,  # type: ignore[arg-type]
+            topic=row.room.topic,
+            member_count=row.member_count,
+            latest_seq=row.room.latest_seq,
+            last_read_seq=row.last_read_seq,
+            unread=row.unread,
+            mentions=row.mentions,
+            dm_user=partner,
+        )
+
+    async def channels(self, user_id: int) -> list[ChannelInfo]:
+        return [
+            ChannelInfo(
+                id=room.id,
+                name=room.name,
+                topic=room.topic,
+                member_count=count,
+                joined=self._hub.is_member(room.id, user_id),
+            )
+            for room, count in await self._rooms.channels()
+        ]
+
+    async def member_names(self, room_id: int, user_id: int) -> list[str]:
+        await self._visible_room(room_id, user_id)
+        return await self._rooms.member_names(room_id)
+
+    # --------------------------------------------------------- changes
+
+    async def join(self, name: str, user: UserRow) -> RoomInfo:
+        room_name = normalize_room_name(name)
+        room = await self._rooms.get_by_name(room_name)
+        if room is None or room.kind != "channel":
+            # A private group's existence is not revealed.
+            raise ProtocolError(ErrorCode.ROOM_NOT_FOUND, f"no channel named #{room_name}")
+        if self._hub.is_member(room.id, user.id):
+            raise ProtocolError(ErrorCode.ALREADY_MEMBER, f"you are already in #{room_name}")
+        await self._add(room, user, by=None)
+        return (await self.room_infos(user.id, room.id))[0]
+
+    async def leave(self, room_id: int, user: UserRow) -> None:
+        room = await self._visible_room(room_id, user.id)
+        if room.kind == "dm":
+            raise ProtocolError(ErrorCode.FORBIDDEN, "a direct conversation cannot be left")
+        if room.kind == "channel" and room.name == DEFAULT_CHANNEL:
+            raise ProtocolError(ErrorCode.FORBIDDEN, f"everyone stays in #{DEFAULT_CHANNEL}")
+        if not self._hub.is_member(room_id, user.id):
+            raise ProtocolError(ErrorCode.NOT_MEMBER, "you are not a member of that room")
+        await self._rooms.remove_member(room_id, user.id)
+        self._hub.remove_member(room_id, user.id)
+        self._hub.to_user(user.id, encode(RoomLeft(room=room_id)))
+        self._hub.publish(room_id, encode(MemberLeft(room=room_id, user=user.name)))
+
+    async def create(
+        self, name: str, kind: str, topic: str, invitees: list[str], creator: UserRow
+    ) -> RoomInfo:
+        room_name = normalize_room_name(name)
+        members = [await self._user(invitee) for invitee in dict.fromkeys(invitees)]
+        room = await self._rooms.create(kind, room_name, topic.strip(), creator.id, [creator.id])
+        if room is None:
+            raise ProtocolError(ErrorCode.NAME_TAKEN, f"a room named {room_name} exists already")
+        self._hub.add_member(room.id, creator.id)
+        info = (await self.room_infos(creator.id, room.id))[0]
+        self._hub.to_user(creator.id, encode(RoomJoined(room=info)))
+        for member in members:
+            if member.id != creator.id:
+                await self._add(room, member, by=creator.name)
+        return info
+
+    async def invite(self, room_id: int, username: str, inviter: UserRow) -> None:
+        room = await self._visible_room(room_id, inviter.id)
+        if not self._hub.is_member(room_id, inviter.id):
+            raise ProtocolError(ErrorCode.NOT_MEMBER, "you are not a member of that room")
+        if room.kind == "dm":
+            raise ProtocolError(ErrorCode.FORBIDDEN, "a direct conversation has exactly two people")
+        target = await self._user(username)
+        if self._hub.is_member(room_id, target.id):
+            raise ProtocolError(ErrorCode.ALREADY_MEMBER, f"{target.name} is already a member")
+        await self._add(room, target, by=inviter.name)
+
+    async def set_topic(self, room_id: int, topic: str, user: UserRow) -> None:
+        room = await self._visible_room(room_id, user.id)
+        if not self._hub.is_member(room_id, user.id):
+            raise ProtocolError(ErrorCode.NOT_MEMBER, "you are not a member of that room")
+        if room.kind == "dm":
+            raise ProtocolError(ErrorCode.FORBIDDEN, "a direct conversation has no topic")
+        text = " ".join(topic.split())
+        await self._rooms.set_topic(room_id, text)
+        self._hub.publish(room_id, encode(TopicChanged(room=room_id, topic=text, by=user.name)))
+
+    async def dm_room(self, sender: UserRow, username: str) -> int:
+        """The DM room between sender and a user, created (and announced) on first use."""
+        target = await self._user(username)
+        if target.disabled:
+            raise ProtocolError(ErrorCode.USER_NOT_FOUND, f"no user named {username!r}")
+        if target.id == sender.id:
+            raise ProtocolError(ErrorCode.FORBIDDEN, "a direct message needs another person")
+        existing = await self._rooms.get_dm(sender.id, target.id)
+        if existing is not None:
+            return existing.id
+        room, created = await self._rooms.get_or_create_dm(
+            sender.id,
+            target.id,
+            f"dm:{min(sender.name, target.name)}:{max(sender.name, target.name)}",
+        )
+        if created:
+            for user in (sender, target):
+                self._hub.add_member(room.id, user.id)
+            for user in (sender, target):
+                info = (await self.room_infos(user.id, room.id))[0]
+                self._hub.to_user(user.id, encode(RoomJoined(room=info)))
+        return room.id
+
+    async def mark_read(self, room_id: int, seq: int, user: UserRow) -> None:
+        room = await self._visible_room(room_id, user.id)
+        if not self._hub.is_member(room_id, user.id):
+            raise ProtocolError(ErrorCode.NOT_MEMBER, "you are not a member of that room")
+        moved = await self._rooms.mark_read(room_id, user.id, seq)
+        if moved is None:
+            return
+        event = encode(ReadMarkerMoved(room=room_id, user=user.name, seq=moved))
+        if room.kind == "channel":
+            self._hub.to_user(user.id, event)
+        else:
+            self._hub.publish(room_id, event)
+
+    # --------------------------------------------------------- helpers
+
+    async def _add(self, room: RoomRow, user: UserRow, by: str | None) -> None:
+        if not await self._rooms.add_member(room.id, user.id):
+            return
+        self._hub.add_member(room.id, user.id)
+        self._hub.publish(
+            room.id, encode(MemberJoined(room=room.id, user=user.name, by=by)), exclude_user=user.id
+        )
+        info = (await self.room_infos(user.id, room.id))[0]
+        self._hub.to_user(user.id, encode(RoomJoined(room=info)))
+
+    async def _visible_room(self, room_id: int, user_id: int) -> RoomRow:
+        """The room, if it exists and the user may know of it (channels: anyone;
+        groups and DMs: members only)."""
+        room = await self._rooms.get(room_id)
+        if room is None or (room.kind != "channel" and not self._hub.is_member(room_id, user_id)):
+            raise ProtocolError(ErrorCode.ROOM_NOT_FOUND, "no such room")
+        return room
+
+    async def _user(self, username: str) -> UserRow:
+        user = await self._users.get_by_name(username.removeprefix("@"))
+        if user is None:
+            raise ProtocolError(ErrorCode.USER_NOT_FOUND, f"no user named {username!r}")
+        return user

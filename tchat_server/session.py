@@ -1,0 +1,121 @@
+"""One authenticated connection as the server's rules see it: who, and a bounded
+outbound queue drained by its own sender task.
+
+No websockets here: the transport hands in ``send`` and ``close`` callables. Fan-out
+only appends to the queue (never awaits), so a slow client cannot stall anyone; one
+that falls ``max_queue`` frames behind is closed and resumes on reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from shared.errors import CloseCode
+
+__all__ = ["Session"]
+
+SendFn = Callable[[bytes], Coroutine[Any, Any, None]]
+CloseFn = Callable[[int, str], Coroutine[Any, Any, None]]
+
+
+class Session:
+    """An authenticated connection: user, token, outbound queue, sender task."""
+
+    def __init__(
+        self,
+        *,
+        user_id: int,
+        user_name: str,
+        is_admin: bool,
+        token_hash: bytes,
+        address: str,
+        send: SendFn,
+        close: CloseFn,
+        max_queue: int,
+    ) -> None:
+        self.user_id = user_id
+        self.user_name = user_name
+        self.is_admin = is_admin
+        self.token_hash = token_hash
+        self.address = address
+        self._send = send
+        self._close = close
+        self._max_queue = max_queue
+        self._queue: deque[bytes] = deque()
+        self._wake = asyncio.Event()
+        self._held: list[tuple[bytes, int | None, int | None]] | None = None
+        self.closing = False
+        self._closer: asyncio.Task[None] | None = None
+        self._close_after_flush: tuple[int, str] | None = None
+
+    # ------------------------------------------------------------ outbound
+
+    def push(self, data: bytes, room: int | None = None, seq: int | None = None) -> None:
+        """Queue an encoded frame; never blocks. ``room``/``seq`` identify a message
+        so that a resume can drop what it already replayed."""
+        if self.closing:
+            return
+        if self._held is not None:
+            self._held.append((data, room, seq))
+            if len(self._held) > self._max_queue:
+                self.close(CloseCode.TOO_SLOW, "too far behind; reconnect and resume")
+            return
+        self._queue.append(data)
+        self._wake.set()
+        if len(self._queue) > self._max_queue:
+            self.close(CloseCode.TOO_SLOW, "too far behind; reconnect and resume")
+
+    def push_direct(self, data: bytes) -> None:
+        """Queue a frame ahead of anything held (the welcome and a resume's replay,
+        whose size the resume cap bounds)."""
+        if self.closing:
+            return
+        self._queue.append(data)
+        self._wake.set()
+
+    def hold(self) -> None:
+        """Hold live frames back while a resume replays history in front of them."""
+        self._held = []
+
+    def release(self, replayed_up_to: dict[int, int]) -> None:
+        """Queue the held frames, dropping messages the replay already covered."""
+        held, self._held = self._held or [], None
+        for data, room, seq in held:
+            if room is not None and seq is not None and seq <= replayed_up_to.get(room, -1):
+                continue
+            self.push(data)
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    async def run_sender(self) -> None:
+        """Drain the queue to the socket; after a flushing close, close the socket."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                await self._send(self._queue.popleft())
+            if self.closing:
+                if self._close_after_flush is not None:
+                    code, reason = self._close_after_flush
+                    await self._close(code, reason)
+                return
+
+    # --------------------------------------------------------------- close
+
+    def close(self, code: int, reason: str, *, flush: bool = False) -> None:
+        """Close the connection (once). Without ``flush`` queued frames are dropped
+        and the socket closes now; with it, what is queued is sent first."""
+        if self.closing:
+            return
+        self.closing = True
+        self._wake.set()
+        if flush:
+            self._close_after_flush = (code, reason)
+            return
+        self._queue.clear()
+        self._closer = asyncio.get_running_loop().create_task(self._close(code, reason))

@@ -1,0 +1,173 @@
+"""The SQLite database: connections, pragmas, numbered migrations, write transactions.
+
+Two connections: one writer, used only inside ``write()`` (an asyncio lock keeps
+transactions from interleaving on it), and one reader, which in WAL mode sees the
+last committed state and never blocks the writer. ``synchronous=FULL`` by default,
+so a committed transaction is on disk: an ack sent after ``write()`` returns means
+the message survives a power cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import aiosqlite
+
+__all__ = ["SCHEMA_VERSION", "Database", "StorageUnavailable"]
+
+SynchronousMode = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+
+
+class StorageUnavailable(Exception):
+    """A write could not be committed (disk full, read-only, I/O error).
+
+    Nothing of the transaction was kept; the caller must not acknowledge it.
+    """
+
+
+def _migrations() -> list[tuple[int, str]]:
+    """The numbered ``NNNN_*.sql`` files, in order."""
+    found: list[tuple[int, str]] = []
+    folder = resources.files("tchat_server.storage") / "migrations"
+    for entry in folder.iterdir():
+        match = re.fullmatch(r"(\d{4})_\w+\.sql", entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+SCHEMA_VERSION = max(number for number, _ in _migrations())
+
+
+class Database:
+    """Both connections to one SQLite file, migrated to ``SCHEMA_VERSION``."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+        self.path = path
+        self._writer = writer
+        self.reader = reader
+        self._write_lock = asyncio.Lock()
+        self.epoch = ""
+
+    @classmethod
+    async def open(cls, path: Path, *, synchronous: SynchronousMode = "FULL") -> Database:
+        """Open (creating if needed) and migrate the database at ``path``."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer = await aiosqlite.connect(path, isolation_level=None)
+        reader: aiosqlite.Connection | None = None
+        try:
+            await _configure(writer, synchronous)
+            db_version = await _user_version(writer)
+            if db_version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{path} has schema version {db_version}, newer than this server's "
+                    f"{SCHEMA_VERSION}: upgrade tchat"
+                )
+            await _migrate(writer, db_version)
+            reader = await aiosqlite.connect(path, isolation_level=None)
+            await _configure(reader, synchronous)
+            await reader.execute("PRAGMA query_only=ON")
+        except BaseException:
+            await writer.close()
+            if reader is not None:
+                await reader.close()
+            raise
+        db = cls(path, writer, reader)
+        db.epoch = await db._ensure_epoch()
+        return db
+
+    async def close(self) -> None:
+        async with self._write_lock:
+            await self._writer.close()
+        await self.reader.close()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction (BEGIN IMMEDIATE ... COMMIT), one at a time.
+
+        Raises:
+            StorageUnavailable: the commit failed; everything was rolled back.
+        """
+        async with self._write_lock:
+            conn = self._writer
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StorageUnavailable(str(exc)) from exc
+            try:
+                yield conn
+                await conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        await conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError) and not (
+                    isinstance(exc, sqlite3.IntegrityError)
+                ):
+                    raise StorageUnavailable(str(exc)) from exc
+                raise
+
+    async def fetch_one(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
+        async with self.reader.execute(sql, params) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_all(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+        async with self.reader.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _ensure_epoch(self) -> str:
+        """The database's identity: made once, it tells clients when their seqs
+        belong to another database."""
+        row = await self.fetch_one("SELECT value FROM meta WHERE key = 'epoch'")
+        if row is not None:
+            return str(row[0])
+        epoch = secrets.token_hex(8)
+        async with self.write() as conn:
+            await conn.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('epoch', ?)", (epoch,)
+            )
+        row = await self.fetch_one("SELECT value FROM meta WHERE key = 'epoch'")
+        assert row is not None
+        return str(row[0])
+
+    async def integrity_check(self) -> list[str]:
+        """``PRAGMA integrity_check``: ``["ok"]`` when the file is sound."""
+        rows = await self.fetch_all("PRAGMA integrity_check")
+        return [str(row[0]) for row in rows]
+
+
+async def _configure(conn: aiosqlite.Connection, synchronous: SynchronousMode) -> None:
+    conn.row_factory = sqlite3.Row
+    await conn.execute("PRAGMA journal_mode=WAL")
+    await conn.execute(f"PRAGMA synchronous={synchronous}")
+    await conn.execute("PRAGMA foreign_keys=ON")
+    await conn.execute("PRAGMA busy_timeout=5000")
+
+
+async def _user_version(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def _migrate(conn: aiosqlite.Connection, current: int) -> None:
+    """Apply every migration newer than ``current``, each in its own transaction."""
+    for number, sql in _migrations():
+        if number <= current:
+            continue
+        script = f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;"
+        try:
+            await conn.executescript(script)
+        except BaseException:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            raise

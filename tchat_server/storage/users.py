@@ -1,0 +1,213 @@
+"""Accounts, session tokens (stored only as SHA-256) and invite codes."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from dataclasses import dataclass
+
+from tchat_server.storage.db import Database
+
+__all__ = ["InviteStatus", "UserRow", "UserStore", "hash_secret"]
+
+
+def hash_secret(secret: str) -> bytes:
+    """SHA-256 of a token or invite code: what the database keeps instead of it."""
+    return hashlib.sha256(secret.encode("utf-8")).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    id: int
+    name: str
+    password_hash: str
+    is_admin: bool
+    disabled: bool
+    created_at: float
+
+
+def _user(row: sqlite3.Row) -> UserRow:
+    return UserRow(
+        id=row["id"],
+        name=row["name"],
+        password_hash=row["password_hash"],
+        is_admin=bool(row["is_admin"]),
+        disabled=bool(row["disabled"]),
+        created_at=row["created_at"],
+    )
+
+
+_USER_COLUMNS = "id, name, password_hash, is_admin, disabled, created_at"
+
+InviteStatus = str
+"""'ok', 'unknown', 'expired' or 'used_up'."""
+
+
+class UserStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # ---------------------------------------------------------------- users
+
+    async def get_by_name(self, name: str) -> UserRow | None:
+        row = await self._db.fetch_one(f"SELECT {_USER_COLUMNS} FROM users WHERE name = ?", (name,))
+        return _user(row) if row else None
+
+    async def get_by_id(self, user_id: int) -> UserRow | None:
+        row = await self._db.fetch_one(
+            f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,)
+        )
+        return _user(row) if row else None
+
+    async def get_names(self, user_ids: list[int]) -> dict[int, str]:
+        if not user_ids:
+            return {}
+        marks = ",".join("?" * len(user_ids))
+        rows = await self._db.fetch_all(
+            f"SELECT id, name FROM users WHERE id IN ({marks})", user_ids
+        )
+        return {row["id"]: row["name"] for row in rows}
+
+    async def skeleton_taken(self, skeleton: str) -> bool:
+        row = await self._db.fetch_one("SELECT 1 FROM users WHERE skeleton = ?", (skeleton,))
+        return row is not None
+
+    async def count(self) -> int:
+        row = await self._db.fetch_one("SELECT count(*) FROM users")
+        return int(row[0]) if row else 0
+
+    async def list_all(self) -> list[UserRow]:
+        rows = await self._db.fetch_all(f"SELECT {_USER_COLUMNS} FROM users ORDER BY name")
+        return [_user(row) for row in rows]
+
+    async def add(
+        self,
+        name: str,
+        skeleton: str,
+        password_hash: str,
+        *,
+        is_admin: bool = False,
+        invite_hash: bytes | None = None,
+        join_room_ids: tuple[int, ...] = (),
+    ) -> UserRow | None:
+        """Create a user (and consume one use of an invite, and join rooms) in one
+        transaction. Returns None when the name or its skeleton is taken, or the
+        invite was used up meanwhile."""
+        now = time.time()
+        try:
+            async with self._db.write() as conn:
+                if invite_hash is not None:
+                    cursor = await conn.execute(
+                        "UPDATE invites SET uses_left = uses_left - 1 WHERE code_hash = ? "
+                        "AND uses_left > 0 AND (expires_at IS NULL OR expires_at > ?)",
+                        (invite_hash, now),
+                    )
+                    if cursor.rowcount != 1:
+                        return None
+                cursor = await conn.execute(
+                    "INSERT INTO users(name, skeleton, password_hash, is_admin, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (name, skeleton, password_hash, int(is_admin), now),
+                )
+                user_id = int(cursor.lastrowid or 0)
+                await conn.executemany(
+                    "INSERT OR IGNORE INTO members(room_id, user_id, joined_at, last_read_seq) "
+                    "SELECT id, ?, ?, latest_seq FROM rooms WHERE id = ?",
+                    [(user_id, now, room_id) for room_id in join_room_ids],
+                )
+        except sqlite3.IntegrityError:
+            return None
+        return UserRow(user_id, name, password_hash, is_admin, False, now)
+
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id)
+            )
+
+    async def set_disabled(self, user_id: int, disabled: bool) -> None:
+        """Disable (or enable) an account; disabling also revokes all its tokens."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), user_id)
+            )
+            if disabled:
+                await conn.execute(
+                    "UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+                    (time.time(), user_id),
+                )
+
+    # --------------------------------------------------------------- tokens
+
+    async def add_token(self, user_id: int, token_hash: bytes, client: str) -> None:
+        now = time.time()
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO tokens(hash, user_id, client, created_at, last_used_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (token_hash, user_id, client, now, now),
+            )
+
+    async def get_user_by_token(self, token_hash: bytes) -> UserRow | None:
+        """The live (not revoked, not disabled) user a token belongs to."""
+        row = await self._db.fetch_one(
+            f"SELECT {', '.join('u.' + c for c in _USER_COLUMNS.split(', '))} "
+            "FROM tokens t JOIN users u ON u.id = t.user_id "
+            "WHERE t.hash = ? AND t.revoked_at IS NULL AND u.disabled = 0",
+            (token_hash,),
+        )
+        return _user(row) if row else None
+
+    async def revoke_token(self, token_hash: bytes) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL",
+                (time.time(), token_hash),
+            )
+
+    async def revoke_all_tokens(self, user_id: int) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+                (time.time(), user_id),
+            )
+
+    async def dead_tokens(self, token_hashes: list[bytes]) -> set[bytes]:
+        """Which of these tokens are revoked or belong to a disabled user (or are gone)."""
+        dead: set[bytes] = set()
+        for start in range(0, len(token_hashes), 500):
+            chunk = token_hashes[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = await self._db.fetch_all(
+                "SELECT t.hash FROM tokens t JOIN users u ON u.id = t.user_id "
+                f"WHERE t.hash IN ({marks}) AND t.revoked_at IS NULL AND u.disabled = 0",
+                chunk,
+            )
+            alive = {bytes(row[0]) for row in rows}
+            dead.update(h for h in chunk if h not in alive)
+        return dead
+
+    # -------------------------------------------------------------- invites
+
+    async def add_invite(
+        self, code_hash: bytes, uses: int, expires_at: float | None, created_by: int | None
+    ) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO invites(code_hash, created_by, uses_left, expires_at, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (code_hash, created_by, uses, expires_at, time.time()),
+            )
+
+    async def check_invite(self, code_hash: bytes) -> InviteStatus:
+        row = await self._db.fetch_one(
+            "SELECT uses_left, expires_at FROM invites WHERE code_hash = ?", (code_hash,)
+        )
+        if row is None:
+            return "unknown"
+        if row["expires_at"] is not None and row["expires_at"] <= time.time():
+            return "expired"
+        if row["uses_left"] <= 0:
+            return "used_up"
+        return "ok"

@@ -54,31 +54,51 @@ def offenders(folder: str, forbidden: tuple[str, ...]) -> list[str]:
 
 
 def test_shared_imports_nothing_of_ours_and_does_no_io() -> None:
-    assert offenders(
-        "shared",
-        ("tchat_server", "tchat_client", "websockets", "aiosqlite", "sqlite3", "socket", "asyncio", "textual"),
-    ) == []
+    assert (
+        offenders(
+            "shared",
+            (
+                "tchat_server",
+                "tchat_client",
+                "websockets",
+                "aiosqlite",
+                "sqlite3",
+                "socket",
+                "asyncio",
+                "textual",
+            ),
+        )
+        == []
+    )
 
 
 def test_storage_never_imports_transport() -> None:
-    assert offenders(
-        "tchat_server/storage",
-        (
-            "websockets",
-            "tchat_server.transport",
-            "tchat_server.session",
-            "tchat_server.hub",
-            "tchat_server.dispatch",
-            "tchat_server.handshake",
-            "tchat_server.app",
-            "tchat_server.services",
-        ),
-    ) == []
+    assert (
+        offenders(
+            "tchat_server/storage",
+            (
+                "websockets",
+                "tchat_server.transport",
+                "tchat_server.session",
+                "tchat_server.hub",
+                "tchat_server.dispatch",
+                "tchat_server.handshake",
+                "tchat_server.app",
+                "tchat_server.services",
+            ),
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize(
     "folder",
-    ["tchat_server/services", "tchat_server/hub.py", "tchat_server/session.py", "tchat_server/dispatch.py"],
+    [
+        "tchat_server/services",
+        "tchat_server/hub.py",
+        "tchat_server/session.py",
+        "tchat_server/dispatch.py",
+    ],
 )
 def test_server_rules_import_no_websockets(folder: str) -> None:
     path = ROOT / folder

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test lint typecheck check clean
+.PHONY: install serve test lint typecheck check bench clean
 
 install: $(STAMP)
 
@@ -17,17 +17,23 @@ $(STAMP): pyproject.toml
 serve: install
 	$(BIN)/tchat-server serve --data-dir ./data
 
+# pytest exits 5 when it collected no tests: that is a failure here, never a pass.
 test: install
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	@$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; exit $$rc
 
 lint: install
-	$(BIN)/ruff check shared tchat_server tchat_client tests
-	$(BIN)/ruff format --check shared tchat_server tchat_client tests
+	$(BIN)/ruff check shared tchat_server tchat_client tests bench
+	$(BIN)/ruff format --check shared tchat_server tchat_client tests bench
 
 typecheck: install
 	$(BIN)/mypy
 
 check: lint typecheck test
+
+# Benchmarks: figures are ratios against a baseline measured in the same run.
+bench: install
+	$(BIN)/python bench/transcript.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

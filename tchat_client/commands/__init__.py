@@ -1,0 +1,29 @@
+"""The ``tchat`` subcommands, each an ``async`` function of the parsed arguments
+returning an exit code."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from tchat_client.commands.account import join, leave, login, logout, profiles, status
+from tchat_client.commands.messages import flush, outbox, send
+from tchat_client.commands.reading import history, rooms, tail
+
+__all__ = ["COMMANDS"]
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
+    "login": login,
+    "logout": logout,
+    "profiles": profiles,
+    "send": send,
+    "flush": flush,
+    "outbox": outbox,
+    "rooms": rooms,
+    "history": history,
+    "tail": tail,
+    "status": status,
+    "join": join,
+    "leave": leave,
+}

@@ -1,0 +1,107 @@
+"""``tchat rooms``, ``history`` and ``tail``: reading, and following a room."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from collections.abc import Callable
+
+from tchat_client import output
+from tchat_client.commands.common import connected, find_room, warn
+from tchat_client.core.client import Client
+from tchat_client.core.events import (
+    ConnectionChanged,
+    MessageAdded,
+    RoomRemoved,
+    RoomReset,
+    StateReset,
+)
+from tchat_client.core.models import Message, Room
+from tchat_client.exits import ExitCode, Failure
+
+__all__ = ["history", "rooms", "tail"]
+
+
+async def rooms(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        listed = list(client.state.rooms.values())
+    print(output.rooms_json(listed) if args.json else output.rooms_text(listed))
+    return ExitCode.OK
+
+
+async def history(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        room = find_room(client, args.target)
+        messages = await client.history(room.id, limit=args.limit)
+    for message in messages:
+        print(output.message_json(message, room) if args.json else output.message_text(message))
+    return ExitCode.OK
+
+
+async def tail(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        room = find_room(client, args.target)
+        stream = client.events()  # subscribed before the page is asked for: no gap
+        messages = await client.history(room.id, limit=args.lines)
+        show = _printer(args, room)
+        for message in messages:
+            show(message)
+        if not args.follow:
+            return ExitCode.OK
+        last = (messages[-1].seq or 0) if messages else 0
+        _stop_on_sigterm()
+        try:
+            async for event in stream:
+                if isinstance(event, MessageAdded) and event.message.room == room.id:
+                    if (event.message.seq or 0) > last:
+                        show(event.message)
+                        last = event.message.seq or last
+                elif isinstance(event, RoomReset) and event.room_id == room.id:
+                    last = await _catch_up(client, room.id, last, show)
+                elif isinstance(event, StateReset):
+                    warn("the server's database was replaced: following the room anew")
+                    room = find_room(client, args.target)
+                    show = _printer(args, room)
+                    last = room.latest_seq
+                elif isinstance(event, RoomRemoved) and event.room_id == room.id:
+                    raise Failure(ExitCode.UNKNOWN, f"you are no longer in {room.label}")
+                elif isinstance(event, ConnectionChanged):
+                    _report(event, client)
+        except asyncio.CancelledError:
+            return ExitCode.OK  # SIGTERM or Ctrl-C: the end of a follow is not an error
+    return ExitCode.OK
+
+
+async def _catch_up(
+    client: Client, room_id: int, last: int, show: Callable[[Message], None]
+) -> int:
+    """Print everything after seq ``last`` (more was missed than a resume replays)."""
+    while True:
+        missed = await client.history_after(room_id, last, limit=1000)
+        for message in missed:
+            show(message)
+            last = message.seq or last
+        if len(missed) < 1000:
+            return last
+
+
+def _printer(args: argparse.Namespace, room: Room) -> Callable[[Message], None]:
+    def show(message: Message) -> None:
+        line = output.message_json(message, room) if args.json else output.message_text(message)
+        print(line, flush=True)
+
+    return show
+
+
+def _report(event: ConnectionChanged, client: Client) -> None:
+    if event.status == "disconnected":
+        warn(f"{event.detail}; reconnecting in {event.retry_in or 0:.1f} s")
+    elif event.status == "failed":
+        raise client.failure or Failure(ExitCode.UNREACHABLE, event.detail)
+
+
+def _stop_on_sigterm() -> None:
+    task = asyncio.current_task()
+    if task is not None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)

@@ -1,0 +1,119 @@
+"""The client's view of rooms, messages and people: plain frozen dataclasses.
+
+Built from wire shapes (``shared.frames``) but owned by the client, so that the UI
+never handles wire frames and the cache can store them as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from shared.frames import MessageInfo, RoomInfo
+
+__all__ = [
+    "Member",
+    "Message",
+    "MessageState",
+    "Presence",
+    "Room",
+    "RoomKind",
+    "room_label",
+]
+
+RoomKind = Literal["channel", "group", "dm"]
+MessageState = Literal["queued", "sent", "delivered", "read", "failed"]
+"""An own message's life: ``queued`` (in the outbox, not written to a socket yet),
+``sent`` (written, no answer yet), ``delivered`` (acked: stored with a seq), ``read``
+(another member's read marker passed it), or ``failed`` (refused for good)."""
+
+
+def room_label(kind: str, name: str, dm_user: str | None = None) -> str:
+    """How a user names a room: ``#channel``, ``@user`` for a DM, ``group`` bare."""
+    if kind == "dm":
+        return f"@{dm_user or name}"
+    if kind == "channel":
+        return f"#{name}"
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class Room:
+    id: int
+    name: str
+    kind: RoomKind
+    topic: str = ""
+    member_count: int = 0
+    latest_seq: int = 0
+    last_read_seq: int = 0
+    unread: int = 0
+    mentions: int = 0
+    dm_user: str | None = None
+    others_read_seq: int = 0
+    """Highest read marker of any *other* member (DMs and groups: read receipts)."""
+
+    @property
+    def label(self) -> str:
+        return room_label(self.kind, self.name, self.dm_user)
+
+    @classmethod
+    def from_info(cls, info: RoomInfo, others_read_seq: int = 0) -> Room:
+        return cls(
+            id=info.id,
+            name=info.name,
+            kind=info.kind,
+            topic=info.topic,
+            member_count=info.member_count,
+            latest_seq=info.latest_seq,
+            last_read_seq=info.last_read_seq,
+            unread=info.unread,
+            mentions=info.mentions,
+            dm_user=info.dm_user,
+            others_read_seq=others_read_seq,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A stored message (``seq`` set) or one of ours still in the outbox (``seq``
+    None; ``room`` None for a first DM whose room the server has yet to create)."""
+
+    room: int | None
+    seq: int | None
+    author: str
+    body: str
+    ts: float
+    client_msg_id: str | None = None
+    id: int | None = None
+    state: MessageState | None = None
+    """Only for the user's own messages; None for everyone else's."""
+    target: str | None = None
+    """For an outgoing message: what it was addressed to (``#general``, ``@bob``)."""
+    error: str | None = None
+
+    @classmethod
+    def from_info(cls, info: MessageInfo, state: MessageState | None = None) -> Message:
+        return cls(
+            room=info.room,
+            seq=info.seq,
+            author=info.author,
+            body=info.body,
+            ts=info.ts,
+            client_msg_id=info.client_msg_id,
+            id=info.id,
+            state=state,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    user: str
+    status: Literal["online", "away", "dnd", "offline"]
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    user: str
+    status: Literal["online", "away", "dnd", "offline"] = "offline"
+    text: str = ""

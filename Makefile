@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test lint typecheck check bench clean
+.PHONY: install serve demo screenshots test lint typecheck check bench clean
 
 install: $(STAMP)
 
@@ -16,6 +16,15 @@ $(STAMP): pyproject.toml
 
 serve: install
 	$(BIN)/tchat-server serve --data-dir ./data
+
+# A throwaway server with seeded people, rooms and conversation, bots that post and
+# type, and the TUI signed in as sam. Quit with ctrl+q; nothing is left behind.
+demo: install
+	$(BIN)/python -m tchat_client.demo
+
+# The README's pictures, from the real app against the demo server.
+screenshots: install
+	$(BIN)/python -m tchat_client.demo --screenshots screenshots
 
 # pytest exits 5 when it collected no tests: that is a failure here, never a pass.
 test: install

@@ -11,11 +11,13 @@ from typing import Literal, Protocol
 
 __all__ = ["DELIVERY_STATES", "DeliveryState", "MessageLike", "ShownMessage"]
 
-DeliveryState = Literal["queued", "sent", "delivered", "read"]
-"""Where one of the user's own messages is: in the outbox (``queued``), stored by the
-server (``sent``), received by another member (``delivered``), read (``read``)."""
+DeliveryState = Literal["queued", "sent", "delivered", "read", "failed"]
+"""Where one of the user's own messages is (the client core's ``MessageState``): in
+the outbox (``queued``), written to the socket (``sent``), acknowledged by the server
+with a seq (``delivered``), passed by another member's read marker (``read``), or
+refused for good (``failed``)."""
 
-DELIVERY_STATES: tuple[DeliveryState, ...] = ("queued", "sent", "delivered", "read")
+DELIVERY_STATES: tuple[DeliveryState, ...] = ("queued", "sent", "delivered", "read", "failed")
 
 
 class MessageLike(Protocol):

@@ -345,3 +345,25 @@ async def test_clear_then_reload() -> None:
         transcript.extend(many(5, start=100))
         await pilot.pause()
         assert screen_text(transcript)[-1].strip() == "message 104"
+
+
+async def test_a_following_view_stays_at_the_bottom_when_it_shrinks() -> None:
+    """A banner or the typing line appearing must not leave the newest lines hidden."""
+    messages = [
+        msg(i, "alice", f"message {i}\nsecond line", ago=3600 - i * 60) for i in range(1, 40)
+    ]
+    app = TranscriptApp(messages)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        transcript = app.transcript
+        assert transcript.scroll_y == transcript.max_scroll_y
+        transcript.styles.height = 18
+        await pilot.pause()
+        await pilot.pause()
+        assert transcript.scroll_y == transcript.max_scroll_y > 0
+        transcript.scroll_to(y=0, animate=False)
+        await pilot.pause()
+        transcript.styles.height = 16
+        await pilot.pause()
+        await pilot.pause()
+        assert transcript.scroll_y == 0, "a view the user scrolled up stays put"

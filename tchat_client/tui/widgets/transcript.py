@@ -63,6 +63,7 @@ class Transcript(ScrollView, can_focus=True):
         & > .transcript--state-sent { color: $text-muted; }
         & > .transcript--state-delivered { color: $text-muted; }
         & > .transcript--state-read { color: $text-primary; }
+        & > .transcript--state-failed { color: $text-error; text-style: bold; }
         & > .transcript--code { color: $text-accent; background: $boost; }
         & > .transcript--code-block { background: $background; }
         & > .transcript--link { color: $text-primary; text-style: underline; }
@@ -109,6 +110,8 @@ class Transcript(ScrollView, can_focus=True):
         """
         super().__init__(name=name, id=id, classes=classes)
         self._me = me
+        self._stick = True
+        """Whether the view follows new messages (it was at the bottom)."""
         self._now = now
         self._tz = tz
         self._rows = EntryList(self._paint, self._day_of)
@@ -221,6 +224,7 @@ class Transcript(ScrollView, can_focus=True):
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if new_value == self.scroll_target_y:
+            self._stick = new_value >= self.max_scroll_y
             self.refresh()  # a scroll ended: the next paint extends the margin
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -342,7 +346,9 @@ class Transcript(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ scrolling
 
     def _following(self) -> bool:
-        return self.is_vertical_scroll_end
+        """At the bottom, or was when the last scroll ended: a resize (a banner or
+        the typing line appearing) must not unstick a view that follows."""
+        return self._stick or self.is_vertical_scroll_end
 
     def _view_anchor(self) -> _Anchor | None:
         """The entry at the top of the view."""
@@ -372,6 +378,16 @@ class Transcript(ScrollView, can_focus=True):
                 grown = entry.height - height if keep == "bottom" else 0
                 self._scroll_quietly(rows.offsets[index] - row + grown)
         self.refresh()
+
+    def on_resize(self) -> None:
+        """Keep a following view at the bottom when the widget's height changes."""
+        if self._stick:
+            self.call_after_refresh(self._stay_at_end)
+
+    def _stay_at_end(self) -> None:
+        if self._stick:
+            self._scroll_quietly(self.max_scroll_y)
+            self.refresh()
 
     def _scroll_quietly(self, y: int) -> None:
         """Move the view without it counting as the user scrolling."""

@@ -54,7 +54,7 @@ MARGIN = 3
 GROUP_SECONDS = 300.0
 """Messages from one author closer together than this share one header."""
 
-GLYPHS = {"queued": "◷", "sent": "✓", "delivered": "✓✓", "read": "✓✓"}
+GLYPHS = {"queued": "◷", "sent": "✓", "delivered": "✓✓", "read": "✓✓", "failed": "⚠"}
 
 COMPONENTS = (
     "transcript--time",

@@ -1,0 +1,1 @@
+"""Screens: each routes messages between its widgets and the client core."""

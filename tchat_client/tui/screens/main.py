@@ -1,0 +1,464 @@
+"""The main screen: rooms on the left, the conversation in the middle, people on the
+right. It routes the client core's change events to the widgets that show them and
+turns what the user does into client calls; it renders nothing itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from tchat_client.core import Client, ClientError
+from tchat_client.core import events as ev
+from tchat_client.core.models import Member, Message, Room
+from tchat_client.core.state import mentions
+from tchat_client.sanitize import visible_line
+from tchat_client.tui.model import ShownMessage
+from tchat_client.tui.screens.commands import SlashRunner
+from tchat_client.tui.slash import SlashError
+from tchat_client.tui.widgets.completion_menu import CompletionMenu
+from tchat_client.tui.widgets.composer import Composer
+from tchat_client.tui.widgets.members import MemberList
+from tchat_client.tui.widgets.room_header import RoomHeader
+from tchat_client.tui.widgets.room_list import (
+    PRESENCE_DOTS,
+    PRESENCE_STYLES,
+    RoomList,
+    sort_rooms,
+)
+from tchat_client.tui.widgets.status_lines import OfflineBanner, TypingLine
+from tchat_client.tui.widgets.transcript import Transcript
+
+__all__ = ["MainScreen", "shown"]
+
+
+def shown(message: Message) -> ShownMessage:
+    """The transcript's view of a client message."""
+    return ShownMessage(
+        room=message.room or 0,
+        seq=message.seq,
+        id=message.id,
+        author=message.author,
+        body=message.body,
+        ts=message.ts,
+        client_msg_id=message.client_msg_id,
+        state=message.state,
+    )
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = [
+        Binding(
+            "ctrl+k",
+            "switcher",
+            "Switch room",
+            id="main.switcher",
+            tooltip="Jump to a room or person",
+            priority=True,
+        ),
+        Binding("f1", "help", "Help", id="main.help", priority=True),
+        Binding(
+            "ctrl+b",
+            "toggle_members",
+            "Members",
+            id="main.members",
+            tooltip="Show or hide the member list",
+            priority=True,
+        ),
+        Binding("alt+up", "room(-1)", "Previous room", id="main.prev_room", show=False),
+        Binding("alt+down", "room(1)", "Next room", id="main.next_room", show=False),
+        Binding(
+            "alt+shift+down,ctrl+down",
+            "next_unread",
+            "Next unread room",
+            id="main.next_unread",
+            show=False,
+        ),
+        Binding("alt+u", "jump_unread", "Jump to first unread", id="main.jump_unread", show=False),
+        Binding(
+            "pageup",
+            "scroll_transcript(-1)",
+            "Scroll up",
+            id="main.page_up",
+            show=False,
+            priority=True,
+        ),
+        Binding(
+            "pagedown",
+            "scroll_transcript(1)",
+            "Scroll down",
+            id="main.page_down",
+            show=False,
+            priority=True,
+        ),
+        Binding("escape", "focus_composer", "Back to writing", id="main.escape", show=False),
+    ]
+
+    def __init__(self, client: Client) -> None:
+        super().__init__()
+        self.client = client
+        self.active: int | None = None
+        self._runner = SlashRunner(self)
+        self._loading_older = False
+
+    # --------------------------------------------------------------- layout
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            with Vertical(id="sidebar"):
+                yield Static(id="me")
+                yield RoomList(id="rooms")
+            with Vertical(id="conversation"):
+                yield RoomHeader(id="room-header")
+                yield OfflineBanner(id="banner")
+                yield Transcript(me=self.client.state.me or None, id="transcript")
+                yield TypingLine(id="typing")
+                yield CompletionMenu(id="completion")
+                yield Composer(
+                    id="composer",
+                    placeholder="Write a message…  (/help for commands)",
+                    names=self._completion_names,
+                )
+            yield MemberList(id="members")
+        yield Footer()
+
+    @property
+    def transcript(self) -> Transcript:
+        return self.query_one(Transcript)
+
+    @property
+    def composer(self) -> Composer:
+        return self.query_one(Composer)
+
+    @property
+    def room_list(self) -> RoomList:
+        return self.query_one(RoomList)
+
+    def on_mount(self) -> None:
+        state = self.client.state
+        self.query_one(MemberList).display = False
+        self.query_one(OfflineBanner).show(state.connection.status, state.connection.retry_in)
+        rooms = sort_rooms(state.rooms.values())
+        general = next((r for r in rooms if r.name == "general" and r.kind == "channel"), None)
+        first = general or (rooms[0] if rooms else None)
+        if first is not None:
+            self.open_room(first.id)
+        else:
+            self._refresh_rooms()
+            self.query_one(RoomHeader).show(None)
+        self.composer.focus()
+
+    # ------------------------------------------------------------ the room
+
+    @property
+    def room(self) -> Room | None:
+        return self.client.state.rooms.get(self.active) if self.active is not None else None
+
+    def open_room(self, room_id: int) -> None:
+        """Show a room: its cached messages at once, then older pages on demand."""
+        state = self.client.state
+        room = state.rooms.get(room_id)
+        if room is None:
+            return
+        self.active = room_id
+        transcript = self.transcript
+        transcript.me = state.me or None
+        transcript.clear()
+        held = state.messages(room_id)
+        transcript.extend(shown(m) for m in [*held, *state.outgoing_in(room_id)])
+        transcript.set_unread_marker(room.last_read_seq + 1 if room.unread else None)
+        transcript.has_older = bool(held) and (held[0].seq or 0) > 1
+        if room.latest_seq and len(held) < 50:
+            self._load_older(room_id, held[0].seq if held else None)
+        self.query_one(TypingLine).show(state.typing(room_id))
+        self._show_header()
+        self._refresh_rooms()
+        self._mark_read()
+        if self.query_one(MemberList).display:
+            self._load_members(room_id)
+
+    def _show_header(self) -> None:
+        room = self.room
+        presence = None
+        if room is not None and room.kind == "dm":
+            who = self.client.state.presence.get(room.dm_user or room.name)
+            presence = who.status if who else "offline"
+        self.query_one(RoomHeader).show(room, presence)
+
+    def _refresh_rooms(self) -> None:
+        state = self.client.state
+        presence = {name: p.status for name, p in state.presence.items()}
+        self.room_list.show(state.rooms.values(), presence, self.active)
+        mine = state.presence.get(state.me)
+        status = mine.status if mine and state.connection.status == "connected" else "offline"
+        card = Text()
+        card.append("tchat", style="bold")
+        card.append("  ")
+        card.append(PRESENCE_DOTS.get(status, "○"), style=PRESENCE_STYLES.get(status, ""))
+        card.append(" ")
+        card.append(visible_line(state.me or "?"))
+        if mine and mine.text:
+            card.append(f"\n{visible_line(mine.text)[:24]}", style="dim italic")
+        self.query_one("#me", Static).update(card)
+
+    def _mark_read(self) -> None:
+        room = self.room
+        if room is not None and room.latest_seq > room.last_read_seq and self.app.app_focus:
+            self.client.mark_read(room.id, room.latest_seq)
+
+    @work(group="history", exclusive=True, exit_on_error=False)
+    async def _load_older(self, room_id: int, before: int | None) -> None:
+        self._loading_older = True
+        try:
+            await self.client.history(room_id, before=before, limit=100)
+        except ClientError as exc:
+            self.notify(f"Could not load history: {exc}", severity="warning")
+        finally:
+            self._loading_older = False
+
+    @work(group="members", exclusive=True, exit_on_error=False)
+    async def _load_members(self, room_id: int) -> None:
+        try:
+            members = await self.client.members(room_id)
+        except ClientError:
+            return
+        if room_id == self.active:
+            self._show_members(members)
+
+    # ---------------------------------------------------- client events
+
+    def apply(self, event: ev.ChangeEvent) -> None:
+        """One change from the client core, routed to what shows it. Before the
+        screen is mounted there is nothing to update: ``on_mount`` reads the state."""
+        if not self.is_mounted:
+            return
+        if isinstance(event, ev.MessageAdded):
+            self._message_added(event.message)
+        elif isinstance(event, ev.MessageStateChanged):
+            if event.room_id == self.active or event.room_id is None:
+                self.transcript.set_state(event.client_msg_id, event.state)
+            self._update_queued()
+        elif isinstance(event, ev.HistoryLoaded):
+            self._history_loaded(event)
+        elif isinstance(event, ev.RoomChanged | ev.RoomRemoved | ev.PresenceChanged):
+            self._room_changed(event)
+        elif isinstance(event, ev.TypingChanged):
+            if event.room_id == self.active:
+                self.query_one(TypingLine).show(event.users)
+        elif isinstance(event, ev.MembersChanged):
+            if event.room_id == self.active:
+                self._show_members()
+        elif isinstance(event, ev.MembershipChanged | ev.TopicChanged):
+            if event.room_id == self.active:
+                self._show_header()
+                if self.query_one(MemberList).display:
+                    self._load_members(event.room_id)
+        elif isinstance(event, ev.ConnectionChanged):
+            self.query_one(OfflineBanner).show(event.status, event.retry_in, event.detail)
+            self._update_queued()
+            self._refresh_rooms()
+        elif isinstance(event, ev.StateReset | ev.RoomReset):
+            if self.active is not None:
+                self.open_room(self.active)
+        elif isinstance(event, ev.Notice):
+            self.notify(event.message, title=event.code, severity="warning")
+
+    def _message_added(self, message: Message) -> None:
+        if message.room == self.active:
+            self.transcript.append(shown(message))
+            self._mark_read()
+            return
+        me = self.client.state.me
+        room = self.client.state.rooms.get(message.room or 0)
+        if room is None or message.author == me or message.seq is None:
+            return
+        if room.kind == "dm" or mentions(message.body, me):
+            where = "" if room.kind == "dm" else f" in {room.label}"
+            self.notify(message.body[:120], title=f"{message.author}{where}", timeout=6)
+            if self.app.bell_on_mention:  # type: ignore[attr-defined]
+                self.app.bell()
+
+    def _history_loaded(self, event: ev.HistoryLoaded) -> None:
+        if event.room_id != self.active or not event.messages:
+            return
+        transcript = self.transcript
+        known = [m.seq for m in transcript.messages if m.seq is not None]
+        first = min(known) if known else None
+        older = [
+            m for m in event.messages if m.seq is not None and (first is None or m.seq < first)
+        ]
+        newer = [m for m in event.messages if m not in older]
+        if older and first is not None:
+            transcript.prepend([shown(m) for m in older], more=event.more)
+        else:
+            transcript.extend(shown(m) for m in older)
+        if newer:
+            transcript.extend(shown(m) for m in newer)
+        seqs = [m.seq for m in transcript.messages if m.seq is not None]
+        transcript.has_older = bool(seqs) and min(seqs) > 1
+
+    def _room_changed(self, event: ev.RoomChanged | ev.RoomRemoved | ev.PresenceChanged) -> None:
+        if isinstance(event, ev.RoomRemoved) and event.room_id == self.active:
+            rooms = sort_rooms(self.client.state.rooms.values())
+            self.active = None
+            if rooms:
+                self.open_room(rooms[0].id)
+                return
+        if isinstance(event, ev.RoomChanged) and self._runner.wants(event.room):
+            self.open_room(event.room.id)
+            return
+        self._refresh_rooms()
+        self._show_header()
+        if isinstance(event, ev.PresenceChanged) and self.query_one(MemberList).display:
+            self._show_members()
+
+    def _show_members(self, members: Iterable[Member] | None = None) -> None:
+        """The member list with everyone's latest presence (events update it live)."""
+        state = self.client.state
+        if members is None:
+            members = state.members.get(self.active or 0, {}).values()
+        live = []
+        for member in members:
+            presence = state.presence.get(member.user)
+            if presence is not None:
+                member = Member(member.user, presence.status, presence.text)
+            live.append(member)
+        self.query_one(MemberList).show(live, state.me)
+
+    def _update_queued(self) -> None:
+        queued = sum(1 for m in self.client.state.outgoing.values() if m.state == "queued")
+        self.query_one(OfflineBanner).set_queued(queued)
+
+    # ------------------------------------------------------- user actions
+
+    @on(RoomList.Picked)
+    def _picked(self, event: RoomList.Picked) -> None:
+        self.open_room(event.room_id)
+        self.composer.focus()
+
+    @on(Transcript.NeedsOlder)
+    def _needs_older(self, event: Transcript.NeedsOlder) -> None:
+        if self.active is not None and not self._loading_older:
+            self._load_older(self.active, event.before_seq)
+
+    def _completion_names(self) -> tuple[list[str], list[str]]:
+        state = self.client.state
+        people = {*state.presence, *(m for ms in state.members.values() for m in ms)}
+        people.update(r.dm_user for r in state.rooms.values() if r.dm_user)
+        people.discard(state.me)
+        rooms = [r.name for r in state.rooms.values() if r.kind == "channel"]
+        return sorted(people), sorted(rooms)
+
+    @on(Composer.Completing)
+    def _completing(self, event: Composer.Completing) -> None:
+        self.query_one(CompletionMenu).show(event.candidates, event.index)
+
+    @on(Composer.Typed)
+    def _typed(self) -> None:
+        if self.active is not None:
+            self.client.typing(self.active)
+
+    @on(Composer.Submitted)
+    def _submitted(self, event: Composer.Submitted) -> None:
+        try:
+            handled = self._runner.run(event.text)
+        except SlashError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        event.composer.remember(event.text)
+        event.composer.clear()
+        if handled:
+            return
+        if self.active is None:
+            self.notify("Pick a room first (ctrl+k)", severity="warning")
+            return
+        self.send(self.active, self._runner.message_text(event.text))
+
+    def send(self, room_id: int, text: str) -> None:
+        try:
+            self.client.send(room_id, text)
+        except ClientError as exc:
+            self.notify(str(exc), severity="error")
+
+    def on_app_focus(self) -> None:
+        self._mark_read()
+
+    def action_focus_composer(self) -> None:
+        self.composer.focus()
+        self._mark_read()
+
+    def action_scroll_transcript(self, direction: int) -> None:
+        if direction < 0:
+            self.transcript.scroll_page_up()
+        else:
+            self.transcript.scroll_page_down()
+
+    def action_room(self, step: int) -> None:
+        ids = self.room_list.room_ids
+        if not ids:
+            return
+        index = ids.index(self.active) if self.active in ids else -1
+        self.open_room(ids[(index + step) % len(ids)])
+
+    def action_next_unread(self) -> None:
+        ids = self.room_list.room_ids
+        rooms = self.client.state.rooms
+        start = ids.index(self.active) if self.active in ids else -1
+        for offset in range(1, len(ids) + 1):
+            room = rooms.get(ids[(start + offset) % len(ids)])
+            if room is not None and room.id != self.active and (room.unread or room.mentions):
+                self.open_room(room.id)
+                return
+        self.notify("No unread rooms")
+
+    def action_jump_unread(self) -> None:
+        if not self.transcript.jump_to_unread():
+            self.notify("Nothing unread here")
+
+    def action_toggle_members(self) -> None:
+        members = self.query_one(MemberList)
+        members.display = not members.display
+        if members.display and self.active is not None:
+            self._load_members(self.active)
+
+    def action_help(self) -> None:
+        from tchat_client.tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self))  # type: ignore[arg-type]
+
+    def action_switcher(self) -> None:
+        from tchat_client.tui.screens.switcher import QuickSwitcher
+
+        def chosen(choice: int | str | None) -> None:
+            if isinstance(choice, int):
+                self.open_room(choice)
+            elif isinstance(choice, str):
+                self._runner.open_dm(choice.removeprefix("@"))
+            self.composer.focus()
+
+        self.app.push_screen(QuickSwitcher(self.switch_targets()), chosen)
+
+    def switch_targets(self) -> list[tuple[str, int | str, str]]:
+        """(label, target, hint) for the quick switcher: rooms, then people to DM."""
+        state = self.client.state
+        targets: list[tuple[str, int | str, str]] = []
+        dm_partners: set[str] = set()
+        for room in sort_rooms(state.rooms.values()):
+            hint = f"{room.unread} unread" if room.unread else room.kind
+            targets.append((room.label, room.id, hint))
+            if room.kind == "dm" and room.dm_user:
+                dm_partners.add(room.dm_user)
+        people: Iterable[str] = sorted(
+            {*state.presence, *(m for ms in state.members.values() for m in ms)}
+        )
+        for person in people:
+            if person not in dm_partners and person != state.me:
+                targets.append((f"@{person}", f"@{person}", "start a conversation"))
+        return targets

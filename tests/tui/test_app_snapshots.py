@@ -1,0 +1,53 @@
+"""Pictures of the real app (pytest-textual-snapshot), from a cached world with no
+server: the main screen at 120x36 and 80x24, help, sign-in and offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tchat_client.core import ProfileStore
+from tchat_client.tui.app import TchatApp
+from tests.tui.offline_world import offline_store
+
+
+async def _settle(pilot: Pilot[None]) -> None:
+    for widget in pilot.app.screen.query("Composer, Input"):
+        widget.cursor_blink = False  # type: ignore[attr-defined]
+    await pilot.pause()
+
+
+def test_main_screen_120x36(snap_compare: Any, tmp_path: Path) -> None:
+    store, name = offline_store(tmp_path)
+    app = TchatApp(store, name, connect=False, bell_on_mention=False)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=_settle)
+
+
+def test_main_screen_80x24(snap_compare: Any, tmp_path: Path) -> None:
+    store, name = offline_store(tmp_path)
+    app = TchatApp(store, name, connect=False, bell_on_mention=False)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_settle)
+
+
+def test_help(snap_compare: Any, tmp_path: Path) -> None:
+    store, name = offline_store(tmp_path)
+    app = TchatApp(store, name, connect=False, bell_on_mention=False)
+
+    async def open_help(pilot: Pilot[None]) -> None:
+        await pilot.press("f1")
+        await _settle(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 36), run_before=open_help)
+
+
+def test_offline_with_a_queued_message(snap_compare: Any, tmp_path: Path) -> None:
+    store, name = offline_store(tmp_path, queued="I'll send this when we're back")
+    app = TchatApp(store, name, connect=False, bell_on_mention=False)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=_settle)
+
+
+def test_sign_in(snap_compare: Any, tmp_path: Path) -> None:
+    app = TchatApp(ProfileStore(tmp_path / "config", tmp_path / "data"))
+    assert snap_compare(app, terminal_size=(120, 36), run_before=_settle)

@@ -257,3 +257,22 @@ async def test_injection_payloads_render_inert(srv: Running, tmp_path: Path) -> 
             for segment in strip
         )
         assert "pwned" in text  # shown, visibly, not swallowed by the terminal
+
+
+async def test_a_dm_elsewhere_notifies_and_counts_unread(srv: Running, tmp_path: Path) -> None:
+    await srv.user("alice")
+    await srv.user("bob")
+    bob = await srv.connect("bob")
+    async with alice_app(srv, tmp_path) as (app, pilot):
+        screen = main_screen(app)
+        assert screen.room is not None and screen.room.name == "general"
+        await bob.send(SendFrame(client_msg_id="dm1", body="psst, got a minute?", dm="alice"))
+        await until(pilot, lambda: len(app._notifications) > 0, "a toast")
+        toast = list(app._notifications)[0]
+        assert "bob" in toast.title and "got a minute" in toast.message
+        await until(
+            pilot,
+            lambda: any(r.kind == "dm" and r.unread == 1 for r in app.client.state.rooms.values()),  # type: ignore[union-attr]
+            "the DM's unread count",
+        )
+        assert screen.room is not None and screen.room.name == "general", "focus stays where it was"

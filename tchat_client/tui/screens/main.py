@@ -106,6 +106,7 @@ class MainScreen(Screen[None]):
         self.client = client
         self.active: int | None = None
         self._runner = SlashRunner(self)
+        self._marker: int | None = None
         self._loading_older = False
 
     # --------------------------------------------------------------- layout
@@ -143,6 +144,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         state = self.client.state
+        self.on_resize()
         self.query_one(MemberList).display = False
         self.query_one(OfflineBanner).show(state.connection.status, state.connection.retry_in)
         rooms = sort_rooms(state.rooms.values())
@@ -167,13 +169,17 @@ class MainScreen(Screen[None]):
         room = state.rooms.get(room_id)
         if room is None:
             return
+        if room_id != self.active:
+            # The "new" marker stays where it was when the room was opened, even
+            # after the room is marked read or reloaded; it moves on the next visit.
+            self._marker = room.last_read_seq + 1 if room.unread else None
         self.active = room_id
         transcript = self.transcript
         transcript.me = state.me or None
         transcript.clear()
         held = state.messages(room_id)
         transcript.extend(shown(m) for m in [*held, *state.outgoing_in(room_id)])
-        transcript.set_unread_marker(room.last_read_seq + 1 if room.unread else None)
+        transcript.set_unread_marker(self._marker)
         transcript.has_older = bool(held) and (held[0].seq or 0) > 1
         if room.latest_seq and len(held) < 50:
             self._load_older(room_id, held[0].seq if held else None)
@@ -348,13 +354,20 @@ class MainScreen(Screen[None]):
         if self.active is not None and not self._loading_older:
             self._load_older(self.active, event.before_seq)
 
-    def _completion_names(self) -> tuple[list[str], list[str]]:
+    def _known_people(self) -> set[str]:
+        """Everyone this client has seen: presence, member lists, DM partners and
+        the authors of the messages it holds."""
         state = self.client.state
         people = {*state.presence, *(m for ms in state.members.values() for m in ms)}
         people.update(r.dm_user for r in state.rooms.values() if r.dm_user)
+        for room_id in state.rooms:
+            people.update(m.author for m in state.messages(room_id)[-200:])
         people.discard(state.me)
-        rooms = [r.name for r in state.rooms.values() if r.kind == "channel"]
-        return sorted(people), sorted(rooms)
+        return people
+
+    def _completion_names(self) -> tuple[list[str], list[str]]:
+        rooms = [r.name for r in self.client.state.rooms.values() if r.kind == "channel"]
+        return sorted(self._known_people()), sorted(rooms)
 
     @on(Composer.Completing)
     def _completing(self, event: Composer.Completing) -> None:
@@ -386,6 +399,11 @@ class MainScreen(Screen[None]):
             self.client.send(room_id, text)
         except ClientError as exc:
             self.notify(str(exc), severity="error")
+
+    def on_resize(self) -> None:
+        """Narrow terminals (80x24) get a slimmer room list."""
+        narrow = self.app.size.width < 100
+        self.query_one("#sidebar").styles.width = 20 if narrow else 26
 
     def on_app_focus(self) -> None:
         self._mark_read()
@@ -455,9 +473,7 @@ class MainScreen(Screen[None]):
             targets.append((room.label, room.id, hint))
             if room.kind == "dm" and room.dm_user:
                 dm_partners.add(room.dm_user)
-        people: Iterable[str] = sorted(
-            {*state.presence, *(m for ms in state.members.values() for m in ms)}
-        )
+        people: Iterable[str] = sorted(self._known_people())
         for person in people:
             if person not in dm_partners and person != state.me:
                 targets.append((f"@{person}", f"@{person}", "start a conversation"))

@@ -36,7 +36,7 @@ class RoomList(OptionList):
 
     DEFAULT_CSS = """
     RoomList {
-        width: 26;
+        width: 1fr;
         height: 1fr;
         border: none;
         padding: 0;

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from shared.errors import ErrorCode, ProtocolError
-from shared.frames import ClientFrame, ServerFrame
+from shared.frames import ClientFrame, ServerFrame, _has_forbidden_char
 
 __all__ = [
     "DEFAULT_MAX_FRAME",
@@ -49,10 +49,14 @@ def _recover_ids(data: bytes | str) -> tuple[str | None, str | None]:
         ids = _ids_decoder.decode(data)
     except (msgspec.DecodeError, RecursionError, ValueError):
         return None, None
-    rid = ids.rid if isinstance(ids.rid, str) and len(ids.rid) <= 64 else None
-    cid = ids.client_msg_id
-    cid = cid if isinstance(cid, str) and len(cid) <= 64 else None
-    return rid, cid
+    return _echoable(ids.rid), _echoable(ids.client_msg_id)
+
+
+def _echoable(value: Any) -> str | None:
+    """An id fit to name the request in an error frame (which refuses NUL too)."""
+    if isinstance(value, str) and len(value) <= 64 and not _has_forbidden_char(value):
+        return value
+    return None
 
 
 def _size(data: bytes | str) -> int:

@@ -119,14 +119,15 @@ class _Frame(msgspec.Struct, tag_field="type", omit_defaults=True):
 
 
 class Hello(_Frame, tag="hello"):
-    """First frame of a returning client: authenticate with a session token.
+    """First frame of a returning client: authenticate with a session token (here,
+    or in an ``Authorization: Bearer`` header of the WebSocket request).
 
     ``resume`` maps room id -> the last seq the client holds; the server replays what
     is missing when ``epoch`` matches its own.
     """
 
     protocol: int
-    token: Token
+    token: Token | None = None
     client: ClientName = ""
     epoch: Annotated[str, Meta(max_length=64)] | None = None
     resume: dict[RoomId, Seq] = {}

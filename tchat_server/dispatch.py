@@ -136,6 +136,7 @@ class Dispatcher:
             raise ProtocolError(ErrorCode.BAD_FRAME, "set exactly one of `room` and `dm`")
         if frame.room is not None:
             room_id = frame.room
+            await self._rooms.require_member(room_id, session.user_id)
         else:
             assert frame.dm is not None
             self._messages.check_body(frame.body, frame.client_msg_id)
@@ -165,10 +166,12 @@ class Dispatcher:
             exc = ProtocolError(ErrorCode.INTERNAL, "internal error")
             session.push(error_frame(exc, frame.rid, frame.client_msg_id))
             return
-        if row.duplicate and row.room_id != room_id:
+        # A repeat must be the same message (the body as stored: trailing space trimmed);
+        # anything else is a client reusing an id, and acking it would lose the message.
+        if row.duplicate and (row.room_id != room_id or row.body != frame.body.rstrip()):
             exc = ProtocolError(
                 ErrorCode.CLIENT_MSG_ID_REUSED,
-                "that client_msg_id was already used for a message in another room",
+                "that client_msg_id was already used for another message",
             )
             session.push(error_frame(exc, frame.rid, frame.client_msg_id))
             return
@@ -187,6 +190,7 @@ class Dispatcher:
         )
 
     async def _history(self, session: Session, frame: History) -> None:
+        await self._rooms.require_member(frame.room, session.user_id)
         rows, more = await self._messages.history(
             frame.room, session.user_id, frame.before, frame.after, frame.limit
         )

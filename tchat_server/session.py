@@ -45,6 +45,9 @@ class Session:
         self._close = close
         self._max_queue = max_queue
         self._queue: deque[bytes] = deque()
+        self._direct = 0
+        """Frames at the head of the queue that ``push_direct`` put there (the welcome
+        and a resume's replay): bounded by the resume cap, so they are not lag."""
         self._wake = asyncio.Event()
         self._held: list[tuple[bytes, int | None, int | None]] | None = None
         self.closing = False
@@ -65,15 +68,17 @@ class Session:
             return
         self._queue.append(data)
         self._wake.set()
-        if len(self._queue) > self._max_queue:
+        if len(self._queue) - self._direct > self._max_queue:
             self.close(CloseCode.TOO_SLOW, "too far behind; reconnect and resume")
 
     def push_direct(self, data: bytes) -> None:
         """Queue a frame ahead of anything held (the welcome and a resume's replay,
-        whose size the resume cap bounds)."""
+        whose size the resume cap bounds). Only while holding, so that these frames
+        stay at the head of the queue and do not count against ``max_queue``."""
         if self.closing:
             return
         self._queue.append(data)
+        self._direct += 1
         self._wake.set()
 
     def hold(self) -> None:
@@ -98,7 +103,10 @@ class Session:
             await self._wake.wait()
             self._wake.clear()
             while self._queue:
-                await self._send(self._queue.popleft())
+                data = self._queue.popleft()
+                if self._direct:
+                    self._direct -= 1
+                await self._send(data)
             if self.closing:
                 if self._close_after_flush is not None:
                     code, reason = self._close_after_flush
@@ -118,4 +126,5 @@ class Session:
             self._close_after_flush = (code, reason)
             return
         self._queue.clear()
+        self._direct = 0
         self._closer = asyncio.get_running_loop().create_task(self._close(code, reason))

@@ -169,8 +169,9 @@ class Transport:
             if wait > 0:
                 refusals.record("x")
                 if refusals.retry_after("x") > 0:
+                    # Not `break`: returning would close with 1000 before 4005 goes out.
                     session.close(CloseCode.FLOODING, "flooding")
-                    break
+                    continue
                 rid, cid = _ids_of(raw)
                 exc = ProtocolError(
                     ErrorCode.RATE_LIMITED,

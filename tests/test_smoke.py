@@ -1,5 +1,4 @@
 from shared.frames import Ack, MessagePosted, Send
-
 from tests.conftest import Running
 
 

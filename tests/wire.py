@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from shared.codec import decode_server, encode
 from shared.frames import PROTOCOL_VERSION, Hello, Login, Register, ServerFrame, Welcome
@@ -53,7 +54,12 @@ class Wire:
         finally:
             async with self._changed:
                 if self.closed is None:
-                    self.closed = ConnectionClosed(self.ws.close_rcvd, self.ws.close_sent)
+                    # A normal close (1000/1001) ends the iteration without raising;
+                    # a cancelled reader leaves the connection open.
+                    done = self.ws.protocol.state is State.CLOSED
+                    self.closed = (
+                        self.ws.protocol.close_exc if done else ConnectionClosed(None, None)
+                    )
                 self._changed.notify_all()
 
     async def send(self, frame: msgspec.Struct) -> None:
@@ -63,7 +69,10 @@ class Wire:
         await self.ws.send(data)
 
     async def expect(
-        self, kind: type[T], where: Callable[[T], bool] | None = None, timeout: float = 10.0
+        self,
+        kind: type[T],
+        where: Callable[[T], bool] | None = None,
+        timeout: float = 10.0,  # noqa: ASYNC109
     ) -> T:
         """The next frame of ``kind`` (matching ``where``) after the last one taken."""
 
@@ -81,13 +90,34 @@ class Wire:
                 if found is not None:
                     return found
                 if self.closed is not None:
-                    raise AssertionError(f"connection closed waiting for {kind.__name__}: {self.closed}")
+                    raise AssertionError(
+                        f"connection closed waiting for {kind.__name__}: {self.closed}"
+                    )
+                await self._changed.wait()
+
+    async def find(
+        self,
+        kind: type[T],
+        where: Callable[[T], bool] | None = None,
+        timeout: float = 10.0,  # noqa: ASYNC109
+    ) -> T:
+        """The first frame of ``kind`` (matching ``where``) received so far or next,
+        wherever it is; unlike ``expect`` it neither uses nor moves the cursor."""
+        async with asyncio.timeout(timeout), self._changed:
+            while True:
+                for frame in self.frames:
+                    if isinstance(frame, kind) and (where is None or where(frame)):
+                        return frame
+                if self.closed is not None:
+                    raise AssertionError(
+                        f"connection closed waiting for {kind.__name__}: {self.closed}"
+                    )
                 await self._changed.wait()
 
     def seen(self, kind: type[T]) -> list[T]:
         return [f for f in self.frames if isinstance(f, kind)]
 
-    async def wait_closed(self, timeout: float = 10.0) -> ConnectionClosed:
+    async def wait_closed(self, timeout: float = 10.0) -> ConnectionClosed:  # noqa: ASYNC109
         async with asyncio.timeout(timeout), self._changed:
             while self.closed is None:
                 await self._changed.wait()
@@ -116,5 +146,7 @@ async def hello(url: str, token: str, **fields: Any) -> Wire:
 
 async def register(url: str, name: str, password: str, invite: str | None = None) -> Wire:
     wire = await Wire.open(url)
-    await wire.send(Register(protocol=PROTOCOL_VERSION, username=name, password=password, invite=invite))
+    await wire.send(
+        Register(protocol=PROTOCOL_VERSION, username=name, password=password, invite=invite)
+    )
     return wire

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from shared.errors import ErrorCode, ProtocolError
 from tchat_server.config import RegistrationPolicy, ServerConfig
-from tchat_server.services.limits import SlidingWindow
+from tchat_server.services.limits import KeyedLocks, SlidingWindow
 from tchat_server.services.names import normalize_username, skeleton
 from tchat_server.services.passwords import Hasher
 from tchat_server.storage.rooms import RoomStore
@@ -60,6 +60,7 @@ class AccountService:
         self._policy: RegistrationPolicy = config.registration
         self._by_account = SlidingWindow(config.login_attempts_per_account, config.login_window)
         self._by_address = SlidingWindow(config.login_attempts_per_address, config.login_window)
+        self._turns = KeyedLocks()
 
     # ------------------------------------------------------------ sign-in
 
@@ -86,12 +87,24 @@ class AccountService:
     async def login(
         self, username: str, password: str, address: str, client: str = ""
     ) -> Authenticated:
-        account_key = username.casefold()
+        account_key = _nfkc(username).casefold()  # every spelling of one account
+        # Attempts on one account take turns, so each sees the outcome of the one
+        # before: guesses sent at once cannot all pass the throttle before any fails.
+        async with self._turns.hold(account_key):
+            return await self._login(account_key, username, password, address, client)
+
+    async def _login(
+        self, account_key: str, username: str, password: str, address: str, client: str
+    ) -> Authenticated:
         wait = max(self._by_account.retry_after(account_key), self._by_address.retry_after(address))
         if wait > 0:
             raise ProtocolError(
                 ErrorCode.THROTTLED, "too many login attempts; try again later", retry_after=wait
             )
+        # The attempt counts from now, not once its hash fails: attempts from one
+        # address in flight at the same time (on many accounts) would all pass.
+        self._by_account.record(account_key)
+        self._by_address.record(address)
         if len(password) > MAX_PASSWORD:
             raise ProtocolError(ErrorCode.AUTH_FAILED, "wrong user name or password")
         user = await self._users.get_by_name(_nfkc(username))
@@ -101,12 +114,11 @@ class AccountService:
         else:
             ok, rehash = await self._hasher.verify(user.password_hash, password)
         if not ok or user is None:
-            self._by_account.record(account_key)
-            self._by_address.record(address)
             raise ProtocolError(ErrorCode.AUTH_FAILED, "wrong user name or password")
         if user.disabled:
             raise ProtocolError(ErrorCode.ACCOUNT_DISABLED, "this account is disabled")
         self._by_account.reset(account_key)
+        self._by_address.forget_one(address)  # only failures count against an address
         if rehash:
             await self._users.set_password_hash(user.id, await self._hasher.hash(password))
         return await self._issue(user, client)

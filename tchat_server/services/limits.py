@@ -1,15 +1,18 @@
-"""Rate limits: a token bucket per connection and sliding windows for logins.
+"""Rate limits: a token bucket per connection and sliding windows for logins, and
+per-key locks that make attempts on one account take turns.
 
-Both are plain classes on a monotonic clock (passed in, so tests can drive them).
+The limits are plain classes on a monotonic clock (passed in, so tests can drive them).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
-__all__ = ["SlidingWindow", "TokenBucket"]
+__all__ = ["KeyedLocks", "SlidingWindow", "TokenBucket"]
 
 Clock = Callable[[], float]
 
@@ -59,6 +62,14 @@ class SlidingWindow:
     def reset(self, key: str) -> None:
         self._events.pop(key, None)
 
+    def forget_one(self, key: str) -> None:
+        """Take back the latest event (an attempt that turned out to be fine)."""
+        events = self._events.get(key)
+        if events:
+            events.pop()
+            if not events:
+                del self._events[key]
+
     def _prune(self, key: str) -> deque[float] | None:
         events = self._events.get(key)
         if events is None:
@@ -74,3 +85,25 @@ class SlidingWindow:
     def _sweep(self) -> None:
         for key in list(self._events):
             self._prune(key)
+
+
+class KeyedLocks:
+    """One lock per key, kept only while someone holds or awaits it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (None, 0))
+        lock = lock or asyncio.Lock()
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            _, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)

@@ -9,7 +9,6 @@ messages in seq order and an ack is only ever sent after the commit.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,22 +63,19 @@ class GroupCommitter:
         self._pending: list[_Pending] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="group-commit")
 
     async def stop(self) -> None:
-        """Finish what is queued, then stop."""
+        """Commit everything queued (never cancelling a commit half-way), then stop;
+        sends submitted from now on fail with ``StorageUnavailable``."""
         if self._task is None:
             return
-        while self._pending:
-            self._wake.set()
-            await asyncio.sleep(0)
-            if self._task.done():
-                break
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        self._stopping = True
+        self._wake.set()
+        await asyncio.wait([self._task])
         for _, future in self._pending:
             if not future.done():
                 future.set_exception(StorageUnavailable("server is shutting down"))
@@ -89,6 +85,9 @@ class GroupCommitter:
         """Queue a send; the future resolves after its commit (or fails with
         ``StorageUnavailable``). Order of submission is order of seqs."""
         future: asyncio.Future[MessageRow] = asyncio.get_running_loop().create_future()
+        if self._stopping:
+            future.set_exception(StorageUnavailable("server is shutting down"))
+            return future
         self._pending.append((item, future))
         self._wake.set()
         return future
@@ -101,6 +100,8 @@ class GroupCommitter:
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
                 await self._commit(batch)
+            if self._stopping:
+                return
 
     async def _commit(self, batch: list[_Pending]) -> None:
         try:
@@ -176,13 +177,15 @@ class MessageService:
         return self.committer.submit(item)
 
     async def _mentions(self, room_id: int, author_id: int, body: str) -> tuple[int, ...]:
+        """The users named with ``@``; the store keeps those who are members when the
+        message commits (the hub does not know members who never connected)."""
         names = set(_MENTION.findall(body))
         if not names:
             return ()
         ids: list[int] = []
         for name in list(names)[:50]:
             user = await self._users.get_by_name(name.rstrip(".-"))
-            if user and user.id != author_id and self._hub.is_member(room_id, user.id):
+            if user and user.id != author_id:
                 ids.append(user.id)
         return tuple(ids)
 

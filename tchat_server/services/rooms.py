@@ -6,6 +6,8 @@ Each change is committed first, then mirrored into the hub and announced:
 
 from __future__ import annotations
 
+import asyncio
+
 from shared.codec import encode
 from shared.errors import ErrorCode, ProtocolError
 from shared.frames import (
@@ -32,6 +34,7 @@ class RoomService:
         self._rooms = rooms
         self._users = users
         self._hub = hub
+        self._dm_creation = asyncio.Lock()
 
     async def ensure_default_channel(self) -> None:
         """``#general`` exists from the first start."""
@@ -79,6 +82,14 @@ class RoomService:
     async def member_names(self, room_id: int, user_id: int) -> list[str]:
         await self._visible_room(room_id, user_id)
         return await self._rooms.member_names(room_id)
+
+    async def require_member(self, room_id: int, user_id: int) -> None:
+        """Raise unless the user is in the room (a member costs no query):
+        ``room_not_found`` for a room they may not know of, else ``not_member``."""
+        if self._hub.is_member(room_id, user_id):
+            return
+        await self._visible_room(room_id, user_id)
+        raise ProtocolError(ErrorCode.NOT_MEMBER, "you are not a member of that room")
 
     # --------------------------------------------------------- changes
 
@@ -151,19 +162,23 @@ class RoomService:
         if target.id == sender.id:
             raise ProtocolError(ErrorCode.FORBIDDEN, "a direct message needs another person")
         existing = await self._rooms.get_dm(sender.id, target.id)
-        if existing is not None:
+        if existing is not None and self._hub.is_member(existing.id, sender.id):
             return existing.id
-        room, created = await self._rooms.get_or_create_dm(
-            sender.id,
-            target.id,
-            f"dm:{min(sender.name, target.name)}:{max(sender.name, target.name)}",
-        )
-        if created:
-            for user in (sender, target):
-                self._hub.add_member(room.id, user.id)
-            for user in (sender, target):
-                info = (await self.room_infos(user.id, room.id))[0]
-                self._hub.to_user(user.id, encode(RoomJoined(room=info)))
+        # One creation at a time: a first DM sent each way at once waits here until
+        # the room is in the hub and announced, so neither is refused as not_member
+        # and both users hear of the room before any message in it.
+        async with self._dm_creation:
+            room, created = await self._rooms.get_or_create_dm(
+                sender.id,
+                target.id,
+                f"dm:{min(sender.name, target.name)}:{max(sender.name, target.name)}",
+            )
+            if created:
+                for user in (sender, target):
+                    self._hub.add_member(room.id, user.id)
+                for user in (sender, target):
+                    info = (await self.room_infos(user.id, room.id))[0]
+                    self._hub.to_user(user.id, encode(RoomJoined(room=info)))
         return room.id
 
     async def mark_read(self, room_id: int, seq: int, user: UserRow) -> None:

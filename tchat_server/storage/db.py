@@ -116,13 +116,18 @@ class Database:
                 raise
 
     async def fetch_one(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
-        async with self.reader.execute(sql, params) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
-            return row
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
-        async with self.reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        """Run a query to its end in one step on the reader's thread.
+
+        Never a cursor held open across awaits: while any statement of the reader is
+        unfinished, its read transaction (and so its snapshot) stays open, and every
+        other query on the connection would see the database as it was then, missing
+        commits made meanwhile (a room just created, a message just acked).
+        """
+        return list(await self.reader.execute_fetchall(sql, params))
 
     async def _ensure_epoch(self) -> str:
         """The database's identity: made once, it tells clients when their seqs

@@ -139,7 +139,8 @@ class MessageStore:
                 )
             if mentions:
                 await conn.executemany(
-                    "INSERT OR IGNORE INTO mentions(user_id, room_id, seq) VALUES (?, ?, ?)",
+                    "INSERT OR IGNORE INTO mentions(user_id, room_id, seq) SELECT ?1, ?2, ?3 "
+                    "WHERE EXISTS (SELECT 1 FROM members WHERE room_id = ?2 AND user_id = ?1)",
                     mentions,
                 )
         return results
@@ -184,6 +185,13 @@ class MessageStore:
         rows = await self._db.fetch_all(sql, params)
         more = len(rows) > limit
         return [_message(row) for row in reversed(rows[:limit])], more
+
+    async def set_created_at(self, message_id: int, created_at: float) -> None:
+        """Backdate a message (imports and the demo's seeded history)."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE messages SET created_at = ? WHERE id = ?", (created_at, message_id)
+            )
 
     async def count(self, room_id: int | None = None) -> int:
         if room_id is None:

@@ -268,7 +268,7 @@ async def test_a_dm_elsewhere_notifies_and_counts_unread(srv: Running, tmp_path:
         assert screen.room is not None and screen.room.name == "general"
         await bob.send(SendFrame(client_msg_id="dm1", body="psst, got a minute?", dm="alice"))
         await until(pilot, lambda: len(app._notifications) > 0, "a toast")
-        toast = list(app._notifications)[0]
+        toast = next(iter(app._notifications))
         assert "bob" in toast.title and "got a minute" in toast.message
         await until(
             pilot,

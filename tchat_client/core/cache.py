@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
+from tchat_client.core.localdb import open_local_db
 from tchat_client.core.models import Message, Room
 
 __all__ = ["Cache"]
@@ -90,12 +91,8 @@ class Cache:
     """The cache file of one profile (stdlib sqlite3; each write commits at once)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = open_local_db(path, "NORMAL")
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from tchat_client.core.localdb import open_local_db
+
 __all__ = ["Outbox", "OutboxEntry", "OutboxState", "new_client_msg_id"]
 
 OutboxState = Literal["queued", "sent", "failed"]
@@ -99,13 +101,9 @@ class Outbox:
     """The outbox file of one profile (stdlib sqlite3: each write commits at once)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a row is on disk, not just in the OS cache, before add() returns.
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db = open_local_db(path, "FULL")
         self._db.execute(_SCHEMA)
         self._data_version = self._version()
 

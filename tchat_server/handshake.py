@@ -2,7 +2,8 @@
 
 Kept apart from the socket code so that the order that matters is easy to see:
 the session is attached to the hub *holding* live events, the resume replays what
-the client missed, then the held events follow, minus what the replay covered.
+the client missed, then the held events follow, minus what the replay covered (as
+are live copies of replayed messages published later: see ``Session.release``).
 """
 
 from __future__ import annotations

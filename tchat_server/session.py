@@ -50,6 +50,8 @@ class Session:
         and a resume's replay): bounded by the resume cap, so they are not lag."""
         self._wake = asyncio.Event()
         self._held: list[tuple[bytes, int | None, int | None]] | None = None
+        self._replayed: dict[int, int] = {}
+        """Room -> the last seq a resume replayed: live copies up to it are dropped."""
         self.closing = False
         self._closer: asyncio.Task[None] | None = None
         self._close_after_flush: tuple[int, str] | None = None
@@ -60,6 +62,8 @@ class Session:
         """Queue an encoded frame; never blocks. ``room``/``seq`` identify a message
         so that a resume can drop what it already replayed."""
         if self.closing:
+            return
+        if room is not None and seq is not None and seq <= self._replayed.get(room, 0):
             return
         if self._held is not None:
             self._held.append((data, room, seq))
@@ -86,12 +90,13 @@ class Session:
         self._held = []
 
     def release(self, replayed_up_to: dict[int, int]) -> None:
-        """Queue the held frames, dropping messages the replay already covered."""
+        """Queue the held frames, dropping messages the replay already covered, now
+        and later: a message the replay read may be published only after this (the
+        reader can see a commit before the committer has announced it)."""
         held, self._held = self._held or [], None
+        self._replayed = replayed_up_to
         for data, room, seq in held:
-            if room is not None and seq is not None and seq <= replayed_up_to.get(room, -1):
-                continue
-            self.push(data)
+            self.push(data, room, seq)
 
     @property
     def queued(self) -> int:

@@ -16,7 +16,6 @@ from shared.frames import (
     Hello,
     Limits,
     Login,
-    MemberJoined,
     MessagePosted,
     Register,
     Resumed,
@@ -99,11 +98,10 @@ class Handshake:
         first = self._hub.attach(session)
         rooms = await self._rooms.room_infos(session.user_id)
         # Memberships made outside this process (the admin CLI adds new users to
-        # #general) reach the hub here, and the room hears of the newcomer.
+        # #general) reach the hub here. They are not announced: clients that
+        # connected after the change already count them in their welcome.
         for room in rooms:
-            if self._hub.add_member(room.id, session.user_id):
-                joined = MemberJoined(room=room.id, user=session.user_name)
-                self._hub.publish(room.id, encode(joined), exclude_user=session.user_id)
+            self._hub.add_member(room.id, session.user_id)
         self._presence.connected(session.user_id, session.user_name, first)
         welcome = Welcome(
             protocol=PROTOCOL_VERSION,

@@ -122,16 +122,19 @@ class RoomService:
     ) -> RoomInfo:
         room_name = normalize_room_name(name)
         members = [await self._user(invitee) for invitee in dict.fromkeys(invitees)]
-        room = await self._rooms.create(kind, room_name, topic.strip(), creator.id, [creator.id])
+        people = [creator, *(m for m in members if m.id != creator.id)]
+        room = await self._rooms.create(
+            kind, room_name, topic.strip(), creator.id, [p.id for p in people]
+        )
         if room is None:
             raise ProtocolError(ErrorCode.NAME_TAKEN, f"a room named {room_name} exists already")
-        self._hub.add_member(room.id, creator.id)
-        info = (await self.room_infos(creator.id, room.id))[0]
-        self._hub.to_user(creator.id, encode(RoomJoined(room=info)))
-        for member in members:
-            if member.id != creator.id:
-                await self._add(room, member, by=creator.name)
-        return info
+        # Everyone is in the room before anyone hears of it: each room_joined
+        # carries the full member count, and no message can come before it.
+        infos = {p.id: (await self.room_infos(p.id, room.id))[0] for p in people}
+        for person in people:
+            self._hub.add_member(room.id, person.id)
+            self._hub.to_user(person.id, encode(RoomJoined(room=infos[person.id])))
+        return infos[creator.id]
 
     async def invite(self, room_id: int, username: str, inviter: UserRow) -> None:
         room = await self._visible_room(room_id, inviter.id)
@@ -199,12 +202,14 @@ class RoomService:
     async def _add(self, room: RoomRow, user: UserRow, by: str | None) -> None:
         if not await self._rooms.add_member(room.id, user.id):
             return
+        info = (await self.room_infos(user.id, room.id))[0]
+        # room_joined goes out as the hub starts fanning the room out to the user,
+        # so no message of the room reaches them before it.
         self._hub.add_member(room.id, user.id)
+        self._hub.to_user(user.id, encode(RoomJoined(room=info)))
         self._hub.publish(
             room.id, encode(MemberJoined(room=room.id, user=user.name, by=by)), exclude_user=user.id
         )
-        info = (await self.room_infos(user.id, room.id))[0]
-        self._hub.to_user(user.id, encode(RoomJoined(room=info)))
 
     async def _visible_room(self, room_id: int, user_id: int) -> RoomRow:
         """The room, if it exists and the user may know of it (channels: anyone;

@@ -366,3 +366,18 @@ async def test_the_welcome_counts_unread_and_mentions(srv: Running) -> None:
     assert alice2.welcome is not None
     info = next(r for r in alice2.welcome.rooms if r.id == general)
     assert (info.last_read_seq, info.unread) == (4, 1) and ack.seq == 5
+
+
+async def test_a_group_made_with_members_announces_itself_whole(srv: Running) -> None:
+    """Every member's room_joined carries the full count, and comes before any
+    message of the room."""
+    for name in ("alice", "bob", "carol"):
+        await srv.user(name)
+    alice, bob = await srv.connect("alice"), await srv.connect("bob")
+    await alice.send(CreateRoom(name="trio", kind="group", members=["bob", "carol"], rid=next_rid()))
+    mine = await alice.expect(RoomJoined, lambda f: f.room.name == "trio")
+    theirs = await bob.expect(RoomJoined, lambda f: f.room.name == "trio")
+    assert mine.room.member_count == theirs.room.member_count == 3
+    await post(alice, mine.room.id, "welcome, both")
+    posted = await bob.expect(MessagePosted, lambda f: f.message.room == mine.room.id)
+    assert bob.frames.index(theirs) < bob.frames.index(posted)

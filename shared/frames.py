@@ -297,6 +297,9 @@ class RoomInfo(msgspec.Struct, frozen=True, omit_defaults=True):
     mentions: int = 0
     dm_user: str | None = None
     """For a DM: the other participant."""
+    others_read_seq: int = 0
+    """In DMs and groups: the furthest any *other* member has read (read receipts
+    that happened while this client was away). Always 0 in channels."""
 
 
 class MessageInfo(msgspec.Struct, frozen=True, omit_defaults=True):

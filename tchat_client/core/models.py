@@ -58,6 +58,8 @@ class Room:
 
     @classmethod
     def from_info(cls, info: RoomInfo, others_read_seq: int = 0) -> Room:
+        """``others_read_seq``: what the client already knows (a live receipt may be
+        ahead of the snapshot in ``info``); the furthest of the two wins."""
         return cls(
             id=info.id,
             name=info.name,
@@ -69,7 +71,7 @@ class Room:
             unread=info.unread,
             mentions=info.mentions,
             dm_user=info.dm_user,
-            others_read_seq=others_read_seq,
+            others_read_seq=max(others_read_seq, info.others_read_seq),
         )
 
 

@@ -304,6 +304,8 @@ class State:
         room = Room.from_info(info, old.others_read_seq if old else 0)
         if room != old:
             self._set_room(room)
+        if room.others_read_seq > (old.others_read_seq if old else 0):
+            self._mark_own_read(room.id, room.others_read_seq)
 
     def _set_room(self, room: Room) -> None:
         self.rooms[room.id] = room
@@ -372,6 +374,10 @@ class State:
         if seq <= room.others_read_seq:
             return
         self._set_room(replace(room, others_read_seq=seq))
+        self._mark_own_read(room_id, seq)
+
+    def _mark_own_read(self, room_id: int, seq: int) -> None:
+        """Our delivered messages up to ``seq`` are read by someone now."""
         held = self._messages.get(room_id, {})
         for number in sorted(held):
             message = held[number]

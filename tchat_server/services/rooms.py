@@ -65,6 +65,7 @@ class RoomService:
             unread=row.unread,
             mentions=row.mentions,
             dm_user=partner,
+            others_read_seq=row.others_read_seq,
         )
 
     async def channels(self, user_id: int) -> list[ChannelInfo]:

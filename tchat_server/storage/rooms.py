@@ -30,6 +30,7 @@ class MembershipRow:
     unread: int
     mentions: int
     member_count: int
+    others_read_seq: int = 0
 
 
 _ROOM_COLUMNS = "r.id, r.kind, r.name, r.topic, r.latest_seq, r.created_by"
@@ -185,7 +186,9 @@ class RoomStore:
             "  AND x.seq > m.last_read_seq AND x.author_id != :user) AS unread, "
             "(SELECT count(*) FROM mentions n WHERE n.user_id = :user AND n.room_id = r.id "
             "  AND n.seq > m.last_read_seq) AS mentions, "
-            "(SELECT count(*) FROM members c WHERE c.room_id = r.id) AS member_count "
+            "(SELECT count(*) FROM members c WHERE c.room_id = r.id) AS member_count, "
+            "CASE WHEN r.kind = 'channel' THEN 0 ELSE (SELECT coalesce(max(o.last_read_seq), 0) "
+            "  FROM members o WHERE o.room_id = r.id AND o.user_id != :user) END AS others_read "
             f"FROM members m JOIN rooms r ON r.id = m.room_id WHERE {where} ORDER BY r.id",
             {"user": user_id, "room": room_id},
         )
@@ -196,6 +199,7 @@ class RoomStore:
                 unread=row["unread"],
                 mentions=row["mentions"],
                 member_count=row["member_count"],
+                others_read_seq=row["others_read"],
             )
             for row in rows
         ]

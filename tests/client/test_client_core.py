@@ -85,3 +85,21 @@ async def test_starting_offline_then_the_server_comes(
     assert (
         statuses[0] == "connecting" and "disconnected" in statuses and statuses[-1] == "connected"
     )
+
+
+async def test_a_receipt_given_while_away_shows_on_return(srv: Running, tmp_path: Path) -> None:
+    """bob reads alice's DM while alice's client is closed: her next start shows it
+    read, from the welcome's ``others_read_seq``."""
+    await srv.user("alice")
+    await srv.user("bob")
+    profile = await sign_in(ProfileStore(tmp_path, tmp_path), srv.url, "alice", PASSWORD)
+    bob = await srv.connect("bob")
+    async with Client(profile) as client:
+        ack = await client.wait_delivered(client.send_to("@bob", "read me later"))
+        assert client.state.messages(ack.room)[-1].state == "delivered"
+    await bob.expect(MessagePosted, lambda f: f.message.seq == ack.seq)
+    await bob.send(MarkRead(room=ack.room, seq=ack.seq, rid="r2"))
+    await bob.expect(Ok, lambda f: f.rid == "r2")
+    async with Client(profile) as client:
+        assert client.state.rooms[ack.room].others_read_seq == ack.seq
+        assert client.state.messages(ack.room)[-1].state == "read"

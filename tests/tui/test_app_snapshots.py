@@ -51,3 +51,16 @@ def test_offline_with_a_queued_message(snap_compare: Any, tmp_path: Path) -> Non
 def test_sign_in(snap_compare: Any, tmp_path: Path) -> None:
     app = TchatApp(ProfileStore(tmp_path / "config", tmp_path / "data"))
     assert snap_compare(app, terminal_size=(120, 36), run_before=_settle)
+
+
+async def test_the_theme_is_remembered_in_the_profile(tmp_path: Path) -> None:
+    store, name = offline_store(tmp_path)
+    app = TchatApp(store, name, connect=False, bell_on_mention=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.theme = "nord"
+        await pilot.pause()
+    again = TchatApp(store, name, connect=False, bell_on_mention=False)
+    async with again.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert again.theme == "nord"

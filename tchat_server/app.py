@@ -72,6 +72,7 @@ class Services:
 async def open_services(config: ServerConfig) -> Services:
     db = await Database.open(config.db_path, synchronous=config.synchronous)
     services = Services(config, db)
+    await services.users.refresh_name_folds()
     await services.rooms.ensure_default_channel()
     services.hub.load(await services.room_store.all_memberships())
     return services

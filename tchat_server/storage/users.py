@@ -51,8 +51,21 @@ class UserStore:
     # ---------------------------------------------------------------- users
 
     async def get_by_name(self, name: str) -> UserRow | None:
-        row = await self._db.fetch_one(f"SELECT {_USER_COLUMNS} FROM users WHERE name = ?", (name,))
+        """The user of that name, in any case ("Alice" finds alice)."""
+        row = await self._db.fetch_one(
+            f"SELECT {_USER_COLUMNS} FROM users WHERE name_fold = ?", (name.casefold(),)
+        )
         return _user(row) if row else None
+
+    async def refresh_name_folds(self) -> None:
+        """Casefold names SQLite's ASCII-only lower() got wrong (migration 0002)."""
+        rows = await self._db.fetch_all("SELECT id, name, name_fold FROM users")
+        stale = [
+            (r["name"].casefold(), r["id"]) for r in rows if r["name_fold"] != r["name"].casefold()
+        ]
+        if stale:
+            async with self._db.write() as conn:
+                await conn.executemany("UPDATE users SET name_fold = ? WHERE id = ?", stale)
 
     async def get_by_id(self, user_id: int) -> UserRow | None:
         row = await self._db.fetch_one(
@@ -106,9 +119,9 @@ class UserStore:
                     if cursor.rowcount != 1:
                         return None
                 cursor = await conn.execute(
-                    "INSERT INTO users(name, skeleton, password_hash, is_admin, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (name, skeleton, password_hash, int(is_admin), now),
+                    "INSERT INTO users(name, name_fold, skeleton, password_hash, is_admin, "
+                    "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (name, name.casefold(), skeleton, password_hash, int(is_admin), now),
                 )
                 user_id = int(cursor.lastrowid or 0)
                 await conn.executemany(

@@ -8,10 +8,10 @@ import asyncio
 import pytest
 
 from shared.errors import CloseCode, ErrorCode
-from shared.frames import PROTOCOL_VERSION, Error, Login, Welcome
+from shared.frames import PROTOCOL_VERSION, Ack, Error, Login, MessagePosted, Send, Welcome
 from tests.conftest import PASSWORD, Running
 from tests.server.util import StartServer
-from tests.wire import Wire, register
+from tests.wire import Wire, login, register
 
 
 async def refused(wire: Wire) -> tuple[str, int]:
@@ -188,3 +188,24 @@ async def test_the_throttle_sees_through_other_spellings_of_the_name(srv: Runnin
         )
     wire = await try_login(srv, "alic\uff45", PASSWORD)
     assert (await wire.find(Error)).code == ErrorCode.THROTTLED
+
+
+async def test_names_are_found_whatever_their_case(srv: Running) -> None:
+    """Log in as "Alice", DM "@BOB", mention "@Bob": each finds the one account."""
+    await srv.user("alice")
+    await srv.user("Bob")
+    alice = await login(srv.url, "ALICE", PASSWORD)
+    assert alice.welcome is not None and alice.welcome.user.name == "alice"
+    bob = await srv.connect("bob")
+    await alice.send(Send(client_msg_id="c1", body="hi @bob", dm="BOB", rid="r1"))
+    posted = await bob.expect(MessagePosted)
+    assert posted.message.author == "alice"
+    general = next(r.id for r in alice.welcome.rooms if r.name == "general")
+    await alice.send(Send(client_msg_id="c2", body="ping @BOB", room=general, rid="r2"))
+    await alice.expect(Ack, lambda f: f.rid == "r2")
+    await bob.close()
+    again = await srv.connect("bob")
+    assert again.welcome is not None
+    room = next(r for r in again.welcome.rooms if r.id == general)
+    assert room.mentions == 1
+    await alice.close()

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from importlib import resources
+from pathlib import Path
 
+from tchat_server.app import open_services
+from tchat_server.config import Argon2Params, ServerConfig
+from tchat_server.storage.db import SCHEMA_VERSION
 from tchat_server.storage.messages import NewMessage
 from tests.conftest import Running
 
@@ -33,3 +39,24 @@ async def test_reads_see_every_commit_that_finished_before_them(srv: Running) ->
     finally:
         stop.set()
         await asyncio.gather(*readers)
+
+
+async def test_a_version_1_database_is_migrated_and_keeps_its_users(tmp_path: Path) -> None:
+    """Migration 0002 (case-insensitive names) on a database made by schema 1, with a
+    non-ASCII name that SQLite's lower() cannot fold."""
+    path = tmp_path / "tchat.db"
+    first = (resources.files("tchat_server.storage") / "migrations" / "0001_init.sql").read_text()
+    with sqlite3.connect(path) as db:
+        db.executescript(first + "\nPRAGMA user_version = 1;")
+        db.execute(
+            "INSERT INTO users(name, skeleton, password_hash, created_at) VALUES (?, ?, 'x', 0)",
+            ("Émile", "emlle"),
+        )
+    services = await open_services(ServerConfig(data_dir=tmp_path, argon2=Argon2Params.cheap()))
+    try:
+        row = await services.db.fetch_one("PRAGMA user_version")
+        assert row is not None and row[0] == SCHEMA_VERSION >= 2
+        found = await services.users.get_by_name("ÉMILE")
+        assert found is not None and found.name == "Émile"
+    finally:
+        await services.close()

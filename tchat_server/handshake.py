@@ -88,7 +88,7 @@ class Handshake:
         if isinstance(frame, Login):
             return await self._accounts.login(frame.username, frame.password, address, frame.client)
         return await self._accounts.register(
-            frame.username, frame.password, frame.invite, frame.client
+            frame.username, frame.password, frame.invite, frame.client, address
         )
 
     async def welcome(self, session: Session, auth: Authenticated, frame: ClientFrame) -> None:

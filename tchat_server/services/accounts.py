@@ -65,11 +65,23 @@ class AccountService:
     # ------------------------------------------------------------ sign-in
 
     async def register(
-        self, username: str, password: str, invite: str | None, client: str = ""
+        self, username: str, password: str, invite: str | None, client: str = "", address: str = ""
     ) -> Authenticated:
-        """Create an account through the wire (subject to the registration policy)."""
+        """Create an account through the wire (subject to the registration policy).
+
+        Each attempt counts against the address like a failed login, before any
+        hash: an open server cannot be made to hash passwords without limit.
+        """
         if self._policy == "closed":
             raise ProtocolError(ErrorCode.REGISTRATION_CLOSED, "registration is closed")
+        wait = self._by_address.retry_after(address)
+        if wait > 0:
+            raise ProtocolError(
+                ErrorCode.THROTTLED,
+                "too many attempts from here; try again later",
+                retry_after=wait,
+            )
+        self._by_address.record(address)
         invite_hash: bytes | None = None
         if self._policy == "invite" or invite:
             if not invite:

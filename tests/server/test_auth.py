@@ -209,3 +209,16 @@ async def test_names_are_found_whatever_their_case(srv: Running) -> None:
     room = next(r for r in again.welcome.rooms if r.id == general)
     assert room.mentions == 1
     await alice.close()
+
+
+async def test_registrations_are_throttled_per_address(start_server: StartServer) -> None:
+    """An open server cannot be made to hash passwords without limit."""
+    srv = await start_server(login_attempts_per_address=3)
+    codes = []
+    for index in range(4):
+        wire = await register(srv.url, f"user{index}", PASSWORD)
+        frame = await wire.expect(Welcome | Error)  # type: ignore[arg-type]
+        codes.append("ok" if isinstance(frame, Welcome) else frame.code)
+        await wire.close()
+    assert codes == ["ok", "ok", "ok", ErrorCode.THROTTLED]
+    assert await srv.services.users.count() == 3

@@ -64,3 +64,17 @@ async def test_the_theme_is_remembered_in_the_profile(tmp_path: Path) -> None:
     async with again.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert again.theme == "nord"
+
+
+async def test_the_command_palette_offers_every_screen_action(tmp_path: Path) -> None:
+    store, name = offline_store(tmp_path)
+    app = TchatApp(store, name, connect=False, bell_on_mention=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        for wanted in ("Switch room", "Help", "Members", "Next unread room", "Jump to first unread"):
+            assert wanted in titles
+        assert "Toggle terminal bell on mentions" in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "CommandPalette"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from shared.frames import MessagePosted, SetPresence, Typing
+from shared.frames import Ack, MessagePosted, SetPresence, Typing
 from shared.frames import Send as SendFrame
 from tchat_client.core import ProfileStore
 from tchat_client.core.auth import sign_in
@@ -276,3 +276,30 @@ async def test_a_dm_elsewhere_notifies_and_counts_unread(srv: Running, tmp_path:
             "the DM's unread count",
         )
         assert screen.room is not None and screen.room.name == "general", "focus stays where it was"
+
+
+async def test_older_history_pages_in_when_scrolling_up(
+    start_server: Callable[..., object], tmp_path: Path
+) -> None:
+    srv: Running = await start_server(rate_per_second=10_000.0, rate_burst=10_000)  # type: ignore[misc]
+    await srv.user("alice")
+    await srv.user("bob")
+    bob = await srv.connect("bob")
+    assert bob.welcome is not None
+    general = next(r.id for r in bob.welcome.rooms if r.name == "general")
+    for index in range(260):
+        await bob.send(SendFrame(client_msg_id=f"h{index}", body=f"line {index}", room=general))
+    await bob.expect(Ack, lambda f: f.client_msg_id == "h259", timeout=30)
+    async with alice_app(srv, tmp_path) as (app, pilot):
+        transcript = main_screen(app).transcript
+
+        def lowest() -> int:
+            return min((m.seq for m in transcript.messages if m.seq is not None), default=10**9)
+
+        await until(pilot, lambda: lowest() < 10**9, "the first page")
+        assert lowest() > 1, "the first view does not load the whole room"
+        while lowest() > 1:
+            before = lowest()
+            transcript.scroll_home(animate=False)
+            await until(pilot, lambda before=before: lowest() < before, "an older page")  # type: ignore[misc]
+        assert [m.seq for m in transcript.messages] == list(range(1, 261))

@@ -228,6 +228,8 @@ class MainScreen(Screen[None]):
             self.notify(f"Could not load history: {exc}", severity="warning")
         finally:
             self._loading_older = False
+            if room_id == self.active:
+                self.transcript.rearm_older()
 
     @work(group="members", exclusive=True, exit_on_error=False)
     async def _load_members(self, room_id: int) -> None:

@@ -301,6 +301,12 @@ class Transcript(ScrollView, can_focus=True):
                 self._scroll_quietly(min(rows.offsets[index] - row, last_line))
         self._maybe_need_older()
 
+    def rearm_older(self) -> None:
+        """The screen finished (or gave up) loading older messages: ask again if the
+        top is still in view, so paging never stalls on a request it ignored."""
+        self._older_requested = False
+        self._maybe_need_older()
+
     def _maybe_need_older(self) -> None:
         if self.scroll_offset.y > 0 or not self.has_older or self._older_requested:
             return

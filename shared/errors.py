@@ -59,6 +59,8 @@ class ErrorCode(enum.StrEnum):
     # The server.
     UNAVAILABLE = "unavailable"
     """The server could not store the request (disk full, read-only); retry later."""
+    TOO_MANY_CONNECTIONS = "too_many_connections"
+    """The account already has as many open sessions as the server allows."""
     INTERNAL = "internal"
 
 
@@ -70,6 +72,8 @@ class CloseCode(enum.IntEnum):
     """Server shutting down: reconnect later."""
     POLICY = 1008
     TOO_BIG = 1009
+    TRY_AGAIN_LATER = 1013
+    """Refused for now (too many sessions, storage unavailable): reconnect later."""
     AUTH_FAILED = 4001
     AUTH_TIMEOUT = 4002
     REVOKED = 4003

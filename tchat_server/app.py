@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from websockets.asyncio.server import Server
 
@@ -18,6 +19,7 @@ from tchat_server.config import ServerConfig
 from tchat_server.dispatch import Dispatcher
 from tchat_server.handshake import Handshake
 from tchat_server.hub import Hub
+from tchat_server.metrics import ServerMetrics
 from tchat_server.services.accounts import AccountService
 from tchat_server.services.messages import MessageService, to_info
 from tchat_server.services.passwords import Hasher
@@ -59,11 +61,18 @@ class Services:
             history_page=config.history_page,
             publish_stored=self._publish_stored,
         )
+        self.metrics = ServerMetrics(config.metrics_token)
+        self.metrics.count_sessions(lambda: len(self.hub.all_sessions()))
+        self.messages.committer.on_commit = self.metrics.observe_commit
 
     def _publish_stored(self, rows: list[MessageRow]) -> None:
+        fanout: list[float] = []
         for row in rows:
+            started = time.perf_counter()
             event = encode(MessagePosted(message=to_info(row)))
             self.hub.publish(row.room_id, event, seq=row.seq)
+            fanout.append(time.perf_counter() - started)
+        self.metrics.stored(len(rows), fanout)
 
     async def close(self) -> None:
         await self.db.close()
@@ -121,6 +130,7 @@ class TchatServer:
             services.presence,
             services.hub,
             ready=self._ready,
+            metrics=services.metrics,
         )
         self._server = await transport.serve()
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep_revoked())

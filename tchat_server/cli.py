@@ -1,7 +1,10 @@
-"""``tchat-server``: serve, and administer users and invites on the same data.
+"""``tchat-server``: serve; show the configuration; back up, restore and check the
+data; administer users and invites.
 
-Admin commands open the database directly (WAL lets them run beside a live server);
-a live server notices disabled accounts on its next revocation sweep.
+Settings come from flags, ``TCHAT_*`` variables and ``--config FILE`` (TOML), in
+that order (``tchat_server.settings``). Admin commands open the database directly
+(WAL lets them run beside a live server); a live server notices disabled accounts
+on its next revocation sweep.
 """
 
 from __future__ import annotations
@@ -14,71 +17,119 @@ import os
 import re
 import signal
 import sys
-from dataclasses import replace
+import time
 from pathlib import Path
 
 from shared.errors import ProtocolError
+from tchat_server import backup as backups
 from tchat_server.app import TchatServer, open_services
-from tchat_server.config import RegistrationPolicy, ServerConfig
+from tchat_server.config import SETTINGS, ServerConfig
+from tchat_server.datadir import DataDirLock
+from tchat_server.edge import tls_context
+from tchat_server.logs import configure as configure_logging
+from tchat_server.settings import CONFIG_ENV, ConfigError, render, resolve
 
-__all__ = ["main"]
+__all__ = ["main", "parse_duration"]
 
 log = logging.getLogger("tchat.server")
 
+EXIT_CONFIG = 2
+"""Exit code for a refused configuration (as for a usage error)."""
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tchat-server", description="The tchat chat server.")
-    parser.add_argument(
+
+def _common() -> argparse.ArgumentParser:
+    """``--config`` and ``--data-dir``, accepted before or after the command."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        metavar="FILE",
+        help=f"TOML settings file (env {CONFIG_ENV})",
+    )
+    common.add_argument(
         "--data-dir",
         type=Path,
-        default=None,
+        default=argparse.SUPPRESS,
         help="where the database lives (env TCHAT_DATA_DIR; default ./data)",
+    )
+    return common
+
+
+def _server_flags() -> argparse.ArgumentParser:
+    """The settings that have a flag (besides ``--data-dir``), for serve and config."""
+    flags = argparse.ArgumentParser(add_help=False)
+    for setting in SETTINGS:
+        if setting.flag is None or setting.key == "data_dir":
+            continue
+        help_text = f"{setting.help} (env {setting.env})"
+        metavar = setting.flag.removeprefix("--").replace("-", "_").upper()
+        if setting.kind in {"list", "networks"}:
+            flags.add_argument(
+                setting.flag,
+                dest=setting.key,
+                action="append",
+                metavar=metavar,
+                help=help_text + "; repeatable",
+            )
+        elif setting.kind == "choice":
+            flags.add_argument(
+                setting.flag, dest=setting.key, choices=setting.choices, help=help_text
+            )
+        else:
+            flags.add_argument(setting.flag, dest=setting.key, metavar=metavar, help=help_text)
+    return flags
+
+
+def _parser() -> argparse.ArgumentParser:
+    common, server = _common(), _server_flags()
+    parser = argparse.ArgumentParser(
+        prog="tchat-server",
+        description="The tchat chat server.",
+        parents=[common],
+        epilog="Settings: flag > TCHAT_<KEY> environment variable > --config file > default.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the server")
-    serve.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    def command(
+        name: str, help_text: str, *parents: argparse.ArgumentParser
+    ) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help_text, parents=[common, *parents])
+
+    command("serve", "run the server", server)
+    config = command("config", "the configuration").add_subparsers(
+        dest="config_command", required=True
     )
-    serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks one)")
-    serve.add_argument("--data-dir", type=Path, default=None, dest="serve_data_dir")
-    serve.add_argument(
-        "--registration",
-        choices=["open", "invite", "closed"],
-        default=os.environ.get("TCHAT_REGISTRATION", "invite"),
-        help="who may create an account over the wire (default: invite)",
-    )
-    serve.add_argument(
-        "--allow-origin",
-        action="append",
-        default=[],
-        help="a browser Origin allowed to connect (repeatable; default: none)",
-    )
-    serve.add_argument(
-        "--synchronous",
-        choices=["FULL", "NORMAL"],
-        default="FULL",
-        help="FULL: an ack means on disk (default); NORMAL: survives a crash, not a power cut",
+    config.add_parser(
+        "show", help="print the effective configuration (secrets masked)", parents=[common, server]
     )
 
-    user = commands.add_parser("user", help="manage accounts").add_subparsers(
-        dest="user_command", required=True
-    )
-    add = user.add_parser("add", help="create an account")
+    dest = command("backup", "copy the data consistently, even while the server runs")
+    dest.add_argument("dest", type=Path, help="a new folder for the backup")
+    source = command("restore", "replace the data with a backup (stop the server first)")
+    source.add_argument("source", type=Path, help="a backup folder (or a .db file)")
+    source.add_argument("--force", action="store_true", help="replace existing data (kept aside)")
+    checked = command("check", "check the database's integrity")
+    checked.add_argument("path", type=Path, nargs="?", help="a backup folder (default: the data)")
+
+    user = command("user", "manage accounts").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="create an account", parents=[common])
     add.add_argument("name")
     add.add_argument("--admin", action="store_true")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    user.add_parser("list", help="list accounts")
-    passwd = user.add_parser("passwd", help="set a password")
+    user.add_parser("list", help="list accounts", parents=[common])
+    passwd = user.add_parser("passwd", help="set a password", parents=[common])
     passwd.add_argument("name")
     passwd.add_argument("--password-stdin", action="store_true")
-    disable = user.add_parser("disable", help="disable an account and revoke its sessions")
+    disable = user.add_parser(
+        "disable", help="disable an account and revoke its sessions", parents=[common]
+    )
     disable.add_argument("name")
 
-    invite = commands.add_parser("invite", help="manage invite codes").add_subparsers(
+    invite = command("invite", "manage invite codes").add_subparsers(
         dest="invite_command", required=True
     )
-    create = invite.add_parser("create", help="make an invite code")
+    create = invite.add_parser("create", help="make an invite code", parents=[common])
     create.add_argument("--uses", type=int, default=1)
     create.add_argument("--expires", default=None, help="e.g. 30m, 12h, 7d (default: never)")
     return parser
@@ -104,31 +155,35 @@ def _read_password(from_stdin: bool) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    data_dir = (
-        getattr(args, "serve_data_dir", None)
-        or args.data_dir
-        or Path(os.environ.get("TCHAT_DATA_DIR", "data"))
-    )
-    config = ServerConfig(data_dir=data_dir)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("websockets").setLevel(logging.WARNING)
+    flags = {s.key: getattr(args, s.key, None) for s in SETTINGS if s.flag is not None}
+    config_file: Path | None = getattr(args, "config", None)
+    if config_file is None and os.environ.get(CONFIG_ENV):
+        config_file = Path(os.environ[CONFIG_ENV])
+    try:
+        resolved = resolve(file=config_file, env=os.environ, flags=flags)
+    except ConfigError as exc:
+        problems = str(exc).splitlines()
+        print("tchat-server: configuration refused:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    config = resolved.config
+    configure_logging(config.log_format, config.log_level)
     try:
         if args.command == "serve":
-            registration: RegistrationPolicy = args.registration
-            config = replace(
-                config,
-                host=args.host,
-                port=args.port,
-                registration=registration,
-                allowed_origins=tuple(args.allow_origin),
-                synchronous=args.synchronous,
-            )
             return asyncio.run(_serve(config))
+        if args.command == "config":
+            sys.stdout.write(render(resolved))
+            return 0
+        if args.command in {"backup", "restore", "check"}:
+            return _data_command(config, args)
         return asyncio.run(_admin(config, args))
-    except ProtocolError as exc:
-        print(f"tchat-server: {exc.message}", file=sys.stderr)
+    except ConfigError as exc:
+        print(f"tchat-server: configuration refused: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (ProtocolError, backups.BackupError) as exc:
+        message = exc.message if isinstance(exc, ProtocolError) else str(exc)
+        print(f"tchat-server: {message}", file=sys.stderr)
         return 1
     except (ValueError, OSError) as exc:
         print(f"tchat-server: {exc}", file=sys.stderr)
@@ -136,28 +191,69 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _serve(config: ServerConfig) -> int:
-    server = TchatServer(config)
-    await server.start()
-    assert server.services is not None
-    print(
-        f"tchat-server listening on ws://{config.host}:{server.port} "
-        f"(data: {config.data_dir.resolve()}, registration: {config.registration})",
-        flush=True,
-    )
-    if await server.services.users.count() == 0:
-        print(
-            "No users yet. Create the first admin with:\n"
-            f"  tchat-server --data-dir {config.data_dir} user add NAME --admin",
-            flush=True,
-        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before anything: a signal never kills
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    print("tchat-server: shutting down", flush=True)
-    await server.stop()
+    tls_context(config)  # an unusable certificate is refused before anything is opened
+    with DataDirLock(config.data_dir):
+        server = TchatServer(config)
+        try:
+            await server.start()
+        except BaseException:
+            await server.stop()
+            raise
+        assert server.services is not None
+        url = f"{config.scheme}://{config.host}:{server.port}"
+        if config.log_format == "json":
+            log.info("listening on %s", url, extra={"event": "listening", "url": url})
+        else:
+            print(
+                f"tchat-server listening on {url} "
+                f"(data: {config.data_dir.resolve()}, registration: {config.registration})",
+                flush=True,
+            )
+        if await server.services.users.count() == 0:
+            log.warning(
+                "no users yet: create the first admin with "
+                "`tchat-server --data-dir %s user add NAME --admin`",
+                config.data_dir,
+            )
+        await stop.wait()
+        started = time.monotonic()
+        log.info(
+            "shutting down: closing connections (1001) and finishing commits",
+            extra={"event": "stopping", "grace": config.shutdown_grace},
+        )
+        await server.stop()
+        log.info("stopped in %.2f s", time.monotonic() - started, extra={"event": "stopped"})
     return 0
+
+
+def _data_command(config: ServerConfig, args: argparse.Namespace) -> int:
+    if args.command == "backup":
+        info = backups.backup(config.data_dir, args.dest)
+        print(
+            f"backed up {info.messages} messages and {info.files} files to {info.path} "
+            f"(schema {info.schema_version}, epoch {info.epoch})"
+        )
+        return 0
+    if args.command == "restore":
+        info = backups.restore(args.source, config.data_dir, force=args.force)
+        print(
+            f"restored {info.messages} messages and {info.files} files into {info.path}; "
+            f"new epoch {info.epoch}: clients refetch their history"
+        )
+        return 0
+    report = backups.check(args.path or config.data_dir)
+    for problem in report.problems:
+        print(f"problem: {problem}")
+    status = "ok" if report.ok else f"{len(report.problems)} problem(s)"
+    print(
+        f"{report.database}: {status} ({report.users} users, {report.rooms} rooms, "
+        f"{report.messages} messages, {report.files} files)"
+    )
+    return 0 if report.ok else 1
 
 
 async def _admin(config: ServerConfig, args: argparse.Namespace) -> int:

@@ -20,14 +20,18 @@ from websockets.http11 import Request, Response
 
 from shared.codec import decode_client
 from shared.errors import CloseCode, ErrorCode, ProtocolError
+from shared.frames import ClientFrame
 from tchat_server.config import ServerConfig
 from tchat_server.dispatch import Dispatcher, error_frame
+from tchat_server.edge import TrustedProxies, tls_context
 from tchat_server.handshake import Handshake
 from tchat_server.hub import Hub
+from tchat_server.metrics import ServerMetrics
 from tchat_server.services.accounts import AccountService, Authenticated
 from tchat_server.services.limits import SlidingWindow, TokenBucket
 from tchat_server.services.presence import PresenceService
 from tchat_server.session import Session
+from tchat_server.storage.db import StorageUnavailable
 
 __all__ = ["Transport"]
 
@@ -44,8 +48,11 @@ class Transport:
         presence: PresenceService,
         hub: Hub,
         ready: Any,
+        metrics: ServerMetrics | None = None,
     ) -> None:
         self._config = config
+        self._metrics = metrics or ServerMetrics()
+        self._proxies = TrustedProxies(config.trusted_proxies)
         self._handshake = handshake
         self._dispatcher = dispatcher
         self._accounts = accounts
@@ -55,6 +62,8 @@ class Transport:
         self._header_auth: weakref.WeakKeyDictionary[ServerConnection, Authenticated] = (
             weakref.WeakKeyDictionary()
         )
+        self._per_address: dict[str, int] = {}
+        """Open WebSocket connections (and upgrades under way) per client address."""
 
     async def serve(self) -> Server:
         origins: list[str | None] = [None, *self._config.allowed_origins]
@@ -62,6 +71,7 @@ class Transport:
             self._handle,
             self._config.host,
             self._config.port,
+            ssl=tls_context(self._config),
             process_request=self._process_request,
             origins=origins,  # type: ignore[arg-type]
             compression=None,
@@ -70,6 +80,8 @@ class Transport:
             open_timeout=self._config.auth_timeout,
             ping_interval=20,
             ping_timeout=20,
+            # A peer that never answers a close is dropped in time for SIGTERM's grace.
+            close_timeout=max(0.1, min(10.0, self._config.shutdown_grace / 2)),
             server_header=None,
         )
 
@@ -85,8 +97,22 @@ class Transport:
             ok = await self._ready()
             status = http.HTTPStatus.OK if ok else http.HTTPStatus.SERVICE_UNAVAILABLE
             return connection.respond(status, "ok\n" if ok else "database unavailable\n")
+        if path == "/metrics":
+            code, content_type, body = self._metrics.exposition(
+                request.headers.get("Accept"), request.headers.get("Authorization")
+            )
+            response = connection.respond(code, "")
+            del response.headers["Content-Type"], response.headers["Content-Length"]
+            response.headers["Content-Type"] = content_type
+            response.headers["Content-Length"] = str(len(body))
+            response.body = body
+            return response
         if request.headers.get("Upgrade", "").lower() != "websocket":
             return connection.respond(http.HTTPStatus.NOT_FOUND, "not found\n")
+        if not self._hold_address(connection, request):
+            return connection.respond(
+                http.HTTPStatus.TOO_MANY_REQUESTS, "too many connections from your address\n"
+            )
         authorization = request.headers.get("Authorization")
         if authorization:
             scheme, _, token = authorization.partition(" ")
@@ -100,40 +126,63 @@ class Transport:
                 return connection.respond(http.HTTPStatus.UNAUTHORIZED, "invalid token\n")
         return None
 
+    def _hold_address(self, connection: ServerConnection, request: Request) -> bool:
+        """Count an upgrade against its client address until its TCP connection is
+        gone (whether or not the handshake completes); False when over the cap."""
+        peer = str(connection.remote_address[0]) if connection.remote_address else "?"
+        address = self._proxies.client(peer, request.headers.get("X-Forwarded-For"))
+        held = self._per_address.get(address, 0)
+        if held >= self._config.max_connections_per_address:
+            log.warning(
+                "refused a connection from %s: already %d open",
+                address,
+                held,
+                extra={"event": "too_many_connections", "address": address},
+            )
+            return False
+        self._per_address[address] = held + 1
+
+        def release(_: object) -> None:
+            left = self._per_address.get(address, 1) - 1
+            if left > 0:
+                self._per_address[address] = left
+            else:
+                self._per_address.pop(address, None)
+
+        connection.connection_lost_waiter.add_done_callback(release)
+        return True
+
     # ------------------------------------------------------------ WebSocket
 
     async def _handle(self, ws: ServerConnection) -> None:
         # ConnectionClosed includes oversized frames (1009): no traceback per hostile client.
-        with contextlib.suppress(ConnectionClosed):
+        with self._metrics.connection(), contextlib.suppress(ConnectionClosed):
             await self._connection(ws)
 
     async def _connection(self, ws: ServerConnection) -> None:
-        address = str(ws.remote_address[0]) if ws.remote_address else "?"
+        peer = str(ws.remote_address[0]) if ws.remote_address else "?"
+        forwarded = ws.request.headers.get("X-Forwarded-For") if ws.request else None
+        address = self._proxies.client(peer, forwarded)  # the real client, behind a proxy
         try:
             raw = await asyncio.wait_for(ws.recv(), self._config.auth_timeout)
         except TimeoutError:
             await ws.close(CloseCode.AUTH_TIMEOUT, "authenticate within the time limit")
             return
+        frame: ClientFrame | None = None
         try:
             frame = decode_client(raw, max_size=self._config.max_frame)
-            auth = await self._handshake.authenticate(frame, address, self._header_auth.get(ws))
+            self._metrics.frame_in(frame)
+            auth = await self._admit(frame, address, ws)
         except ProtocolError as exc:
-            await ws.send(error_frame(exc), text=True)
-            code = (
-                CloseCode.PROTOCOL
-                if exc.code
-                in {
-                    ErrorCode.BAD_FRAME,
-                    ErrorCode.UNSUPPORTED_PROTOCOL,
-                    ErrorCode.AUTH_REQUIRED,
-                    ErrorCode.FRAME_TOO_LARGE,
-                }
-                else CloseCode.AUTH_FAILED
-            )
-            await ws.close(code, exc.code.value)
+            self._refused(frame, exc, address)
+            refusal = error_frame(exc)
+            self._metrics.frame_out(refusal)
+            await ws.send(refusal, text=True)
+            await ws.close(_FIRST_FRAME_CLOSE.get(exc.code, CloseCode.AUTH_FAILED), exc.code.value)
             return
 
         async def send(data: bytes) -> None:
+            self._metrics.frame_out(data)
             await ws.send(data, text=True)
 
         async def close(code: int, reason: str) -> None:
@@ -150,6 +199,10 @@ class Transport:
             max_queue=self._config.outbound_queue_frames,
         )
         sender = asyncio.get_running_loop().create_task(session.run_sender())
+        who = {"user": auth.user.name, "address": address}
+        log.info(
+            "%s connected from %s", auth.user.name, address, extra={"event": "connected", **who}
+        )
         try:
             await self._handshake.welcome(session, auth, frame)
             await self._receive(ws, session)
@@ -158,6 +211,41 @@ class Transport:
             sender.cancel()
             last = self._hub.detach(session)
             self._presence.disconnected(session.user_id, last)
+            log.info("%s disconnected", auth.user.name, extra={"event": "disconnected", **who})
+
+    async def _admit(self, frame: ClientFrame, address: str, ws: ServerConnection) -> Authenticated:
+        """Who the first frame speaks for, within the per-account session cap.
+
+        Nothing awaits between the cap's check and the hub's ``attach`` in the
+        welcome, so sessions opened at once cannot all slip past it.
+
+        Raises:
+            ProtocolError: the handshake's refusals; ``unavailable`` when storage
+                fails (disk full, read-only); ``too_many_connections``.
+        """
+        try:
+            auth = await self._handshake.authenticate(frame, address, self._header_auth.get(ws))
+        except StorageUnavailable:
+            log.warning("storage unavailable during sign-in", extra={"event": "unavailable"})
+            raise ProtocolError(
+                ErrorCode.UNAVAILABLE, "the server cannot sign you in right now; retry later"
+            ) from None
+        cap = self._config.max_connections_per_user
+        if len(self._hub.sessions_of(auth.user.id)) >= cap:
+            if auth.token is not None:  # issued by this login, and never to be handed out
+                with contextlib.suppress(StorageUnavailable):
+                    await self._accounts.logout(auth.token_hash)
+            log.warning(
+                "%s refused: already %d sessions",
+                auth.user.name,
+                cap,
+                extra={"event": "too_many_connections", "user": auth.user.name, "address": address},
+            )
+            raise ProtocolError(
+                ErrorCode.TOO_MANY_CONNECTIONS,
+                f"this account already has {cap} open sessions; close one and retry",
+            )
+        return auth
 
     async def _receive(self, ws: ServerConnection, session: Session) -> None:
         bucket = TokenBucket(self._config.rate_per_second, self._config.rate_burst)
@@ -167,6 +255,7 @@ class Transport:
                 continue  # the sender closes the socket once its queue is flushed
             wait = bucket.take()
             if wait > 0:
+                self._metrics.frame_rate_limited()
                 refusals.record("x")
                 if refusals.retry_after("x") > 0:
                     # Not `break`: returning would close with 1000 before 4005 goes out.
@@ -185,9 +274,49 @@ class Transport:
             try:
                 frame = decode_client(raw, max_size=self._config.max_frame)
             except ProtocolError as exc:
+                self._metrics.frame_invalid()
                 session.push(error_frame(exc))
                 continue
+            self._metrics.frame_in(frame)
             await self._dispatcher.handle(session, frame)
+
+    def _refused(self, frame: ClientFrame | None, exc: ProtocolError, address: str) -> None:
+        """Count and log a refused first frame (never the password or token it held)."""
+        if frame is None:
+            self._metrics.frame_invalid()
+            return
+        if exc.code in _NOT_CREDENTIALS:
+            return
+        self._metrics.login_failed(exc.code.value)
+        user = getattr(frame, "username", None) or "(token)"
+        log.info(
+            "%s refused for %s from %s: %s",
+            type(frame).__name__.lower(),
+            user,
+            address,
+            exc.code.value,
+            extra={
+                "event": "login_failed",
+                "user": user,
+                "address": address,
+                "code": exc.code.value,
+            },
+        )
+
+
+_FIRST_FRAME_CLOSE: dict[str, CloseCode] = {
+    ErrorCode.BAD_FRAME: CloseCode.PROTOCOL,
+    ErrorCode.UNSUPPORTED_PROTOCOL: CloseCode.PROTOCOL,
+    ErrorCode.AUTH_REQUIRED: CloseCode.PROTOCOL,
+    ErrorCode.FRAME_TOO_LARGE: CloseCode.PROTOCOL,
+    ErrorCode.UNAVAILABLE: CloseCode.TRY_AGAIN_LATER,
+    ErrorCode.TOO_MANY_CONNECTIONS: CloseCode.TRY_AGAIN_LATER,
+}
+"""How a refused first frame closes the socket; any other refusal is about the
+credentials (4001)."""
+
+_NOT_CREDENTIALS = frozenset(_FIRST_FRAME_CLOSE)
+"""First-frame refusals that are not a login failure (not counted, not logged as one)."""
 
 
 def _ids_of(raw: str | bytes) -> tuple[str | None, str | None]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -64,6 +65,8 @@ class GroupCommitter:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self.on_commit: Callable[[float, int], None] | None = None
+        """Told each stored batch's commit time in seconds and size (for metrics)."""
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="group-commit")
@@ -104,6 +107,7 @@ class GroupCommitter:
                 return
 
     async def _commit(self, batch: list[_Pending]) -> None:
+        started = time.perf_counter()
         try:
             rows = await self._store.add_batch([item for item, _ in batch])
         except StorageUnavailable as exc:
@@ -116,6 +120,8 @@ class GroupCommitter:
                 if not future.done():
                     future.set_exception(exc)
             return
+        if self.on_commit is not None:
+            self.on_commit(time.perf_counter() - started, len(batch))
         self._on_stored([row for row in rows if not row.duplicate])
         for (_, future), row in zip(batch, rows, strict=True):
             if not future.done():

@@ -41,8 +41,13 @@ typecheck: install
 check: lint typecheck test
 
 # Benchmarks: figures are ratios against a baseline measured in the same run.
+# The whole suite (server, storage and the client's bench/transcript.py) in under
+# 10 minutes; writes bench/results/latest.json and latest.md. uvloop lets the load
+# generator outrun the servers it measures; pyinstrument serves `--profile`.
 bench: install
-	$(BIN)/python bench/transcript.py
+	$(BIN)/python -c "import uvloop, pyinstrument" 2>/dev/null || \
+		$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_MAX_FRAME",
     "decode_client",
     "decode_server",
+    "decode_server_batch",
     "encode",
 ]
 
@@ -27,6 +28,7 @@ DEFAULT_MAX_FRAME = 64 * 1024
 _encoder = msgspec.json.Encoder()
 _client_decoder = msgspec.json.Decoder(ClientFrame)
 _server_decoder = msgspec.json.Decoder(ServerFrame)
+_server_batch_decoder = msgspec.json.Decoder(list[ServerFrame])
 
 
 class _Ids(msgspec.Struct):
@@ -94,3 +96,24 @@ def decode_server(data: bytes | str) -> ServerFrame:
         return frame
     except (msgspec.DecodeError, RecursionError, ValueError) as exc:
         raise ProtocolError(ErrorCode.BAD_FRAME, f"invalid server frame: {exc}") from None
+
+
+def decode_server_batch(data: bytes | str) -> list[ServerFrame]:
+    """Decode one server WebSocket frame into the frames it carries, in order.
+
+    A frame holds either one frame object or, when the server batched what it had
+    queued, a JSON array of frame objects (docs/PROTOCOL.md, "Batched frames").
+
+    Raises:
+        ProtocolError: ``bad_frame`` when the server sent something unreadable.
+    """
+    head = data.lstrip()[:1]
+    if head not in (b"[", "["):
+        return [decode_server(data)]
+    try:
+        frames: list[ServerFrame] = _server_batch_decoder.decode(data)
+    except (msgspec.DecodeError, RecursionError, ValueError) as exc:
+        raise ProtocolError(ErrorCode.BAD_FRAME, f"invalid server batch: {exc}") from None
+    if not frames:
+        raise ProtocolError(ErrorCode.BAD_FRAME, "invalid server batch: empty")
+    return frames

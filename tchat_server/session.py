@@ -24,6 +24,11 @@ CloseFn = Callable[[int, str], Coroutine[Any, Any, None]]
 class Session:
     """An authenticated connection: user, token, outbound queue, sender task."""
 
+    max_batch = 64
+    """Most frames sent together as one batched frame (1: one frame per event)."""
+    max_batch_bytes = 256 * 1024
+    """A batch stops growing at about this size (a larger frame still goes alone)."""
+
     def __init__(
         self,
         *,
@@ -103,14 +108,35 @@ class Session:
         return len(self._queue)
 
     async def run_sender(self) -> None:
-        """Drain the queue to the socket; after a flushing close, close the socket."""
+        """Drain the queue to the socket; after a flushing close, close the socket.
+
+        Adaptive batching: when the queue holds several frames, up to ``max_batch``
+        of them (and about ``max_batch_bytes``) go out as one WebSocket frame holding
+        a JSON array; a lone frame goes out at once as a plain object, and so does
+        the first frame of the connection (the welcome). See docs/PROTOCOL.md,
+        "Batched frames".
+        """
+        queue = self._queue
+        first = True
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._queue:
-                data = self._queue.popleft()
-                if self._direct:
-                    self._direct -= 1
+            while queue:
+                if first or len(queue) == 1 or self.max_batch <= 1:
+                    data = queue.popleft()
+                    taken = 1
+                    first = False
+                else:
+                    parts = [queue.popleft()]
+                    size = len(parts[0])
+                    while queue and len(parts) < self.max_batch:
+                        size += len(queue[0]) + 1
+                        if size > self.max_batch_bytes:
+                            break
+                        parts.append(queue.popleft())
+                    taken = len(parts)
+                    data = parts[0] if taken == 1 else b"[" + b",".join(parts) + b"]"
+                self._direct = max(0, self._direct - taken)
                 await self._send(data)
             if self.closing:
                 if self._close_after_flush is not None:

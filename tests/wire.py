@@ -13,7 +13,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
-from shared.codec import decode_server, encode
+from shared.codec import decode_server_batch, encode
 from shared.frames import PROTOCOL_VERSION, Hello, Login, Register, ServerFrame, Welcome
 
 T = TypeVar("T")
@@ -31,6 +31,8 @@ class Wire:
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
         self.frames: list[ServerFrame] = []
+        self.batches: list[int] = []
+        """How many frames each WebSocket message carried (more than 1: batched)."""
         self._cursor = 0
         self._changed = asyncio.Condition()
         self.closed: ConnectionClosed | None = None
@@ -45,9 +47,10 @@ class Wire:
     async def _read(self) -> None:
         try:
             async for raw in self.ws:
-                frame = decode_server(raw)
+                batch = decode_server_batch(raw)  # one frame, or a batch of them
                 async with self._changed:
-                    self.frames.append(frame)
+                    self.frames.extend(batch)
+                    self.batches.append(len(batch))
                     self._changed.notify_all()
         except ConnectionClosed as exc:
             self.closed = exc

@@ -22,7 +22,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketException
 
 from shared import frames as wire
-from shared.codec import decode_server, encode
+from shared.codec import decode_server, decode_server_batch, encode
 from shared.errors import CloseCode, ErrorCode, ProtocolError
 from tchat_client.core.errors import (
     AUTH_CODES,
@@ -103,6 +103,8 @@ def first_frame_error(frame: wire.Error) -> ClientError:
         return ClientError(f"the server refused this client: {frame.message}")
     if frame.code in {ErrorCode.UNAVAILABLE, ErrorCode.INTERNAL}:
         return Unreachable(f"the server is unavailable: {frame.message}")
+    if frame.code == ErrorCode.TOO_MANY_CONNECTIONS:  # retried with backoff, as unavailable
+        return Unreachable(f"the server refused another session: {frame.message}")
     return RequestFailed(frame.code, frame.message, frame.retry_after)
 
 
@@ -281,12 +283,13 @@ class Connection:
             self.generation += 1
             self._dispatch(first)
             async for raw in ws:
-                try:
-                    frame = decode_server(raw)
+                try:  # one frame, or a batch of them (docs/PROTOCOL.md, "Batched frames")
+                    frames = decode_server_batch(raw)
                 except ProtocolError as exc:
                     log.warning("ignoring a frame from the server: %s", exc.message)
                     continue
-                self._dispatch(frame)
+                for frame in frames:
+                    self._dispatch(frame)
             raise _close_error(ws)
         except ConnectionClosed:
             raise _close_error(ws) from None

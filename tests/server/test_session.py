@@ -27,7 +27,7 @@ class Sink:
 
 
 def session(sink: Sink, max_queue: int = 10) -> Session:
-    return Session(
+    s = Session(
         user_id=1,
         user_name="bob",
         is_admin=False,
@@ -37,6 +37,8 @@ def session(sink: Sink, max_queue: int = 10) -> Session:
         close=sink.close,
         max_queue=max_queue,
     )
+    s.max_batch = 1  # one send per frame here; batching: tests/server/test_session_batching.py
+    return s
 
 
 async def drain(s: Session, sink: Sink, until: bytes) -> None:

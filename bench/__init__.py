@@ -1,0 +1,1 @@
+"""tchat benchmark suite: load generator, baselines, scenarios (``python -m bench.run``)."""

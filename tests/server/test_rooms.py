@@ -374,7 +374,9 @@ async def test_a_group_made_with_members_announces_itself_whole(srv: Running) ->
     for name in ("alice", "bob", "carol"):
         await srv.user(name)
     alice, bob = await srv.connect("alice"), await srv.connect("bob")
-    await alice.send(CreateRoom(name="trio", kind="group", members=["bob", "carol"], rid=next_rid()))
+    await alice.send(
+        CreateRoom(name="trio", kind="group", members=["bob", "carol"], rid=next_rid())
+    )
     mine = await alice.expect(RoomJoined, lambda f: f.room.name == "trio")
     theirs = await bob.expect(RoomJoined, lambda f: f.room.name == "trio")
     assert mine.room.member_count == theirs.room.member_count == 3

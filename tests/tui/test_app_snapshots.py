@@ -72,7 +72,13 @@ async def test_the_command_palette_offers_every_screen_action(tmp_path: Path) ->
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
         titles = {command.title for command in app.get_system_commands(app.screen)}
-        for wanted in ("Switch room", "Help", "Members", "Next unread room", "Jump to first unread"):
+        for wanted in (
+            "Switch room",
+            "Help",
+            "Members",
+            "Next unread room",
+            "Jump to first unread",
+        ):
             assert wanted in titles
         assert "Toggle terminal bell on mentions" in titles
         await pilot.press("ctrl+p")

@@ -84,3 +84,22 @@ async def test_the_command_palette_offers_every_screen_action(tmp_path: Path) ->
         await pilot.press("ctrl+p")
         await pilot.pause()
         assert type(app.screen).__name__ == "CommandPalette"
+
+
+async def test_pasting_many_lines_keeps_them_in_the_composer(tmp_path: Path) -> None:
+    """A paste is text, not keystrokes: its newlines stay and nothing is sent."""
+    from textual import events
+
+    store, name = offline_store(tmp_path)
+    app = TchatApp(store, name, connect=False, bell_on_mention=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        composer = app.screen.query_one("#composer")
+        app.post_message(events.Paste("line one\nline two\nline three"))
+        await pilot.pause()
+        assert composer.text == "line one\nline two\nline three"  # type: ignore[attr-defined]
+        assert app.client is not None and not app.client.state.outgoing
+        await pilot.press("enter")
+        await pilot.pause()
+        sent = list(app.client.state.outgoing.values())
+        assert [m.body for m in sent] == ["line one\nline two\nline three"]

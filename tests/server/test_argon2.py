@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 
 from shared.frames import PROTOCOL_VERSION, Login, Welcome
@@ -39,7 +40,9 @@ async def test_ten_concurrent_logins_do_not_stall_other_clients(
     assert [w.user.name for w in welcomes] == names and all(w.token for w in welcomes)
     # Real parameters: a login costs a noticeable hash, ten of them a while...
     assert one_login > 0.05 and total > 2 * one_login, (one_login, total)
-    # ...while bob is served throughout. A hash on the event loop would hold some
-    # round trip for a whole hash; here none takes even half of one.
+    # ...while bob is served throughout. A hash on the event loop would hold round
+    # trips for a whole hash each (the median too); here the typical one takes a
+    # small part of one. The median, not the maximum: on a loaded 2-core machine
+    # the hashing threads can still delay one round trip by scheduling alone.
     assert len(rtts) >= 10, rtts
-    assert max(rtts) < one_login / 2, (max(rtts), one_login, total)
+    assert statistics.median(rtts) < one_login / 4, (sorted(rtts), one_login, total)

@@ -55,6 +55,8 @@ class ErrorCode(enum.StrEnum):
     NAME_TAKEN = "name_taken"
     CLIENT_MSG_ID_REUSED = "client_msg_id_reused"
     """The same client_msg_id was sent before with a different room or body."""
+    QUERY_INVALID = "query_invalid"
+    """A search query that cannot be run (a bad date or filter, nothing to search)."""
 
     # The server.
     UNAVAILABLE = "unavailable"

@@ -53,6 +53,8 @@ __all__ = [
     "RoomJoined",
     "RoomLeft",
     "RoomUpdated",
+    "Search",
+    "SearchResults",
     "Send",
     "ServerFrame",
     "SetPresence",
@@ -84,6 +86,8 @@ Topic = Annotated[str, Meta(max_length=500)]
 StatusText = Annotated[str, Meta(max_length=100)]
 ClientName = Annotated[str, Meta(max_length=64)]
 PageLimit = Annotated[int, Meta(ge=1, le=200)]
+SearchLimit = Annotated[int, Meta(ge=1, le=100)]
+SearchText = Annotated[str, Meta(max_length=500)]
 Timestamp = float
 """Seconds since the Unix epoch (UTC), as the server's clock saw it."""
 
@@ -111,7 +115,9 @@ class _Frame(msgspec.Struct, tag_field="type", omit_defaults=True):
     def __post_init__(self) -> None:
         for field in self.__struct_fields__:
             value = getattr(self, field)
-            if isinstance(value, str) and value and _has_forbidden_char(value):
+            # Strings of the frame itself and in its lists (`create_room.members`).
+            texts = value if isinstance(value, list) else (value,)
+            if any(isinstance(t, str) and t and _has_forbidden_char(t) for t in texts):
                 raise ValueError(f"field `{field}` contains a NUL or lone surrogate")
 
 
@@ -255,6 +261,17 @@ class Ping(_Frame, tag="ping"):
     rid: Rid | None = None
 
 
+class Search(_Frame, tag="search"):
+    """Full-text search over the rooms the user is in, newest first. ``query`` holds
+    words and filters (``from:``, ``in:``, ``before:``, ``after:``, ``has:file``);
+    ``before_id`` pages on to messages older than that message id."""
+
+    query: SearchText
+    limit: SearchLimit = 50
+    before_id: Seq | None = None
+    rid: Rid | None = None
+
+
 ClientFrame = (
     Hello
     | Login
@@ -273,6 +290,7 @@ ClientFrame = (
     | MarkRead
     | Logout
     | Ping
+    | Search
 )
 
 # ----------------------------------------------------------------------- shared shapes
@@ -403,6 +421,15 @@ class HistoryPage(_Frame, tag="history_page"):
     rid: str | None = None
 
 
+class SearchResults(_Frame, tag="search_results"):
+    """Answer to ``search``: matching messages, newest first; ``more`` says the page
+    was full (ask again with ``before_id`` = the last message's ``id``)."""
+
+    messages: list[MessageInfo]
+    more: bool = False
+    rid: str | None = None
+
+
 class RoomJoined(_Frame, tag="room_joined"):
     """The user is now a member of a room (joined, invited, created, first DM)."""
 
@@ -501,6 +528,7 @@ ServerFrame = (
     | Ack
     | MessagePosted
     | HistoryPage
+    | SearchResults
     | RoomJoined
     | RoomLeft
     | RoomUpdated

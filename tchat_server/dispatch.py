@@ -35,6 +35,8 @@ from shared.frames import (
     Ok,
     Ping,
     Pong,
+    Search,
+    SearchResults,
     Send,
     SetPresence,
     SetTopic,
@@ -44,6 +46,7 @@ from tchat_server.services.accounts import AccountService
 from tchat_server.services.messages import MessageService, to_info
 from tchat_server.services.presence import PresenceService
 from tchat_server.services.rooms import RoomService
+from tchat_server.services.search import SearchService
 from tchat_server.session import Session
 from tchat_server.storage.db import StorageUnavailable
 from tchat_server.storage.messages import MessageRow
@@ -78,13 +81,17 @@ class Dispatcher:
         messages: MessageService,
         presence: PresenceService,
         on_logout: Callable[[Session, bool], None],
+        *,
+        search: SearchService,
     ) -> None:
         self._accounts = accounts
         self._rooms = rooms
         self._messages = messages
         self._presence = presence
         self._on_logout = on_logout
+        self._search = search
         self._handlers: dict[type, Handler] = {
+            Search: self._search_messages,
             Send: self._send,
             History: self._history,
             Join: self._join,
@@ -115,8 +122,8 @@ class Dispatcher:
             await handler(session, frame)
         except ProtocolError as exc:
             session.push(error_frame(exc, rid, cid))
-        except StorageUnavailable:
-            log.warning("storage unavailable while handling %s", type(frame).__name__)
+        except StorageUnavailable as exc:
+            log.warning("storage unavailable while handling %s: %s", type(frame).__name__, exc)
             unavailable = ProtocolError(
                 ErrorCode.UNAVAILABLE, "the server cannot store that right now; retry"
             )
@@ -198,6 +205,13 @@ class Dispatcher:
             room=frame.room, messages=[to_info(r) for r in rows], more=more, rid=frame.rid
         )
         session.push(encode(page))
+
+    async def _search_messages(self, session: Session, frame: Search) -> None:
+        rows, more = await self._search.search(
+            session.user_id, frame.query, frame.limit, frame.before_id
+        )
+        answer = SearchResults(messages=[to_info(r) for r in rows], more=more, rid=frame.rid)
+        session.push(encode(answer))
 
     # --------------------------------------------------------------- rooms
 

@@ -10,6 +10,7 @@ from typing import Any
 from tchat_client.commands.account import join, leave, login, logout, profiles, status
 from tchat_client.commands.messages import flush, outbox, send
 from tchat_client.commands.reading import history, rooms, tail
+from tchat_client.commands.search import search
 
 __all__ = ["COMMANDS"]
 
@@ -23,6 +24,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "rooms": rooms,
     "history": history,
     "tail": tail,
+    "search": search,
     "status": status,
     "join": join,
     "leave": leave,

@@ -294,6 +294,28 @@ class Client:
         """Messages newer than seq ``after``, oldest first (to catch up a gap)."""
         return await self._requests.history_after(room_id, after, limit)
 
+    async def search(
+        self, query: str, limit: int = 50, *, before_id: int | None = None
+    ) -> list[Message]:
+        """Messages of our rooms matching ``query`` (words and ``from:``, ``in:``,
+        ``before:``, ``after:``, ``has:file``; docs/PROTOCOL.md), newest first; up
+        to ``limit``, older than message id ``before_id`` when given.
+
+        Raises:
+            RequestFailed: ``query_invalid``, ``room_not_found``, ``not_member``,
+                ``user_not_found``.
+        """
+        found: list[Message] = []
+        cursor = before_id
+        while len(found) < limit:
+            ask = wire.Search(query=query, limit=min(100, limit - len(found)), before_id=cursor)
+            page = await self._requests.call(ask, wire.SearchResults)
+            found.extend(Message.from_info(info) for info in page.messages)
+            if not page.more or not page.messages:
+                break
+            cursor = page.messages[-1].id
+        return found
+
     async def join(self, name: str) -> Room:
         await self._requests.call(wire.Join(name=name), wire.Ok, retry=False)
         return self._find("#" + name.removeprefix("#"))

@@ -107,7 +107,9 @@ class Sync:
                 self._sender.on_error(frame)
             elif frame.rid is None:
                 self._state.apply(frame)
-        elif isinstance(frame, wire.HistoryPage | wire.Ok | wire.ChannelList | wire.Pong):
+        elif isinstance(
+            frame, wire.HistoryPage | wire.SearchResults | wire.Ok | wire.ChannelList | wire.Pong
+        ):
             pass  # answers: the request that asked for one takes it
         else:
             self._state.apply(frame)

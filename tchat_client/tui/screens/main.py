@@ -19,7 +19,7 @@ from tchat_client.core import Client, ClientError
 from tchat_client.core import events as ev
 from tchat_client.core.models import Member, Message, Room
 from tchat_client.core.state import mentions
-from tchat_client.sanitize import visible_line
+from tchat_client.sanitize import visible, visible_line
 from tchat_client.tui.model import ShownMessage
 from tchat_client.tui.screens.commands import SlashRunner
 from tchat_client.tui.slash import SlashError
@@ -37,6 +37,9 @@ from tchat_client.tui.widgets.status_lines import OfflineBanner, TypingLine
 from tchat_client.tui.widgets.transcript import Transcript
 
 __all__ = ["MainScreen", "shown"]
+
+JUMP_LIMIT = 2000
+"""Most messages loaded to reach a search result older than the transcript holds."""
 
 
 def shown(message: Message) -> ShownMessage:
@@ -61,6 +64,14 @@ class MainScreen(Screen[None]):
             "Switch room",
             id="main.switcher",
             tooltip="Jump to a room or person",
+            priority=True,
+        ),
+        Binding(
+            "ctrl+f",
+            "search",
+            "Search",
+            id="main.search",
+            tooltip="Search the messages of your rooms",
             priority=True,
         ),
         Binding("f1", "help", "Help", id="main.help", priority=True),
@@ -276,7 +287,7 @@ class MainScreen(Screen[None]):
             if self.active is not None:
                 self.open_room(self.active)
         elif isinstance(event, ev.Notice):
-            self.notify(event.message, title=event.code, severity="warning")
+            self.notify(visible(event.message), title=event.code, severity="warning", markup=False)
 
     def _message_added(self, message: Message) -> None:
         if message.room == self.active:
@@ -289,7 +300,13 @@ class MainScreen(Screen[None]):
             return
         if room.kind == "dm" or mentions(message.body, me):
             where = "" if room.kind == "dm" else f" in {room.label}"
-            self.notify(message.body[:120], title=f"{message.author}{where}", timeout=6)
+            # Someone else's text: shown, never interpreted (no escapes, no markup).
+            self.notify(
+                visible(message.body[:120]),
+                title=visible_line(f"{message.author}{where}"),
+                timeout=6,
+                markup=False,
+            )
             if self.app.bell_on_mention:  # type: ignore[attr-defined]
                 self.app.bell()
 
@@ -464,6 +481,54 @@ class MainScreen(Screen[None]):
             self.composer.focus()
 
         self.app.push_screen(QuickSwitcher(self.switch_targets()), chosen)
+
+    def action_search(self) -> None:
+        from tchat_client.tui.screens.search import SearchScreen
+
+        def chosen(message: Message | None) -> None:
+            if message is not None:
+                self.jump_to(message)
+            self.composer.focus()
+
+        self.app.push_screen(SearchScreen(self.client.search, self._room_label), chosen)
+
+    def _room_label(self, room_id: int | None) -> str:
+        room = self.client.state.rooms.get(room_id or 0)
+        return room.label if room else "?"
+
+    def jump_to(self, message: Message) -> None:
+        """Open the message's room and scroll to it, loading history down to it
+        first when the transcript does not hold it yet."""
+        if message.room is None or message.seq is None:
+            return
+        self.open_room(message.room)
+        if self.active == message.room and not self.transcript.scroll_to_seq(message.seq):
+            self._load_around(message.room, message.seq)
+
+    @work(group="jump", exclusive=True, exit_on_error=False)
+    async def _load_around(self, room_id: int, seq: int) -> None:
+        # Everything from a little before the message to what is shown already, so
+        # that the transcript stays one unbroken run of messages.
+        room = self.client.state.rooms.get(room_id)
+        held = [m.seq for m in self.transcript.messages if m.seq is not None]
+        before = min(held) if held else None
+        top = (before if before is not None else (room.latest_seq if room else seq) + 1) - 1
+        limit = top - max(seq - 25, 1) + 1
+        if limit > JUMP_LIMIT:
+            self.notify("That message is too far back to show here", severity="warning")
+            return
+        try:
+            messages = await self.client.history(room_id, before=before, limit=max(limit, 1))
+        except ClientError as exc:
+            self.notify(f"Could not load history: {exc}", severity="warning")
+            return
+        if room_id != self.active:
+            return
+        seqs = [m.seq for m in messages if m.seq is not None]
+        seqs += [m.seq for m in self.transcript.messages if m.seq is not None]
+        self.transcript.prepend([shown(m) for m in messages], more=bool(seqs) and min(seqs) > 1)
+        if not self.transcript.scroll_to_seq(seq):
+            self.notify("That message is no longer there", severity="warning")
 
     def switch_targets(self) -> list[tuple[str, int | str, str]]:
         """(label, target, hint) for the quick switcher: rooms, then people to DM."""

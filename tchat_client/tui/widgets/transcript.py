@@ -202,6 +202,21 @@ class Transcript(ScrollView, can_focus=True):
         self.scroll_to(y=y, animate=False, immediate=True, force=True)
         return True
 
+    def scroll_to_seq(self, seq: int) -> bool:
+        """Scroll the message with ``seq`` near the top (a search result, a link);
+        False when it is not loaded."""
+        entries = self._rows.entries
+        index = next((i for i, e in enumerate(entries) if e.message.seq == seq), None)
+        if index is None or not self._rows.width:
+            return False
+        for near in range(max(index - 3, 0), min(index + 3, len(self._rows))):
+            self._rows.paint(near)
+        self._rows.rebuild_offsets()
+        self.virtual_size = Size(self._rows.width, self._rows.total)
+        y = max(self._rows.offsets[index] - 2, 0)
+        self.scroll_to(y=y, animate=False, immediate=True, force=True)
+        return True
+
     def clear(self) -> None:
         """Forget every message, the unread marker and ``has_older``."""
         self._rows.clear()

@@ -22,6 +22,11 @@ from tchat_client.exits import EPILOG, ExitCode, Failure, classify
 
 __all__ = ["build_parser", "main"]
 
+_RAW_HELP = (
+    "print bodies exactly as sent, terminal escape sequences included (by default they "
+    "are shown as visible symbols: only use this for people you trust)"
+)
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
@@ -127,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("target", metavar="TARGET")
     history.add_argument("--limit", type=_count, default=50, help="how many (default 50)")
     history.add_argument("--json", action="store_true", help="one JSON object per line")
+    history.add_argument("--raw", action="store_true", help=_RAW_HELP)
 
     tail = command("tail", "print a room's last messages; with -f, follow new ones")
     tail.add_argument("target", metavar="TARGET")
@@ -135,6 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
         "-f", "--follow", action="store_true", help="keep printing new messages until interrupted"
     )
     tail.add_argument("--json", action="store_true", help="one JSON object per line")
+    tail.add_argument("--raw", action="store_true", help=_RAW_HELP)
+
+    search = command(
+        "search",
+        "search the messages of your rooms, newest first. QUERY: words (all must match), "
+        '"a phrase", word* (a prefix), and filters from:USER, in:#channel / in:group / '
+        "in:@user, before:YYYY-MM-DD, after:YYYY-MM-DD (UTC days), has:file.",
+    )
+    search.add_argument("query", metavar="QUERY", nargs="+")
+    search.add_argument("--limit", type=_count, default=50, help="how many (default 50)")
+    search.add_argument("--json", action="store_true", help="one JSON object per line")
 
     status = command(
         "status", "set your presence (it lasts while one of your sessions is connected)"

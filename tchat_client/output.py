@@ -15,7 +15,7 @@ from typing import Any
 from shared import frames as wire
 from tchat_client.core.models import Message, Room
 from tchat_client.core.outbox import OutboxEntry
-from tchat_client.sanitize import visible
+from tchat_client.sanitize import visible, visible_line
 
 __all__ = [
     "ack_json",
@@ -25,6 +25,7 @@ __all__ = [
     "outbox_text",
     "rooms_json",
     "rooms_text",
+    "search_text",
 ]
 
 _KIND_ORDER = {"channel": 0, "group": 1, "dm": 2}
@@ -63,12 +64,31 @@ def ack_json(ack: wire.Ack, room: Room | None) -> str:
     )
 
 
-def message_text(message: Message) -> str:
-    """``2024-05-01 12:00:03 <alice> text``; later lines of a body are indented."""
+def message_text(message: Message, *, raw: bool = False) -> str:
+    """``2024-05-01 12:00:03 <alice> text``; later lines of a body are indented.
+
+    ``raw`` leaves the body and name as they came (``tchat history --raw``): escape
+    sequences then reach the terminal, which executes them.
+    """
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(message.ts))
-    lines = visible(message.body).split("\n")
-    head = f"{stamp} <{visible(message.author)}> {lines[0]}"
+    show = (lambda text: text) if raw else visible
+    lines = show(message.body).split("\n")
+    head = f"{stamp} <{show(message.author)}> {lines[0]}"
     return "\n".join([head, *(f"    {line}" for line in lines[1:])])
+
+
+def search_text(message: Message, room_label: str) -> str:
+    """One search result on one line: ``#room  author  2024-05-01 12:00  body``
+    (newlines in the body show as ``␤``; controls as visible symbols)."""
+    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(message.ts))
+    return "  ".join(
+        (
+            visible_line(room_label),
+            visible_line(message.author),
+            stamp,
+            visible_line(message.body),
+        )
+    )
 
 
 def _sorted(rooms: Iterable[Room]) -> list[Room]:

@@ -1,4 +1,9 @@
-"""``tchat rooms``, ``history`` and ``tail``: reading, and following a room."""
+"""``tchat rooms``, ``history`` and ``tail``: reading, and following a room.
+
+Text output shows terminal escapes and other controls in message bodies as visible
+symbols (``tchat_client.sanitize``); ``--raw`` prints bodies as they were sent,
+and ``--json`` prints them exactly, JSON-escaped.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +40,11 @@ async def history(args: argparse.Namespace) -> int:
         room = find_room(client, args.target)
         messages = await client.history(room.id, limit=args.limit)
     for message in messages:
-        print(output.message_json(message, room) if args.json else output.message_text(message))
+        print(
+            output.message_json(message, room)
+            if args.json
+            else output.message_text(message, raw=args.raw)
+        )
     return ExitCode.OK
 
 
@@ -88,7 +97,11 @@ async def _catch_up(
 
 def _printer(args: argparse.Namespace, room: Room) -> Callable[[Message], None]:
     def show(message: Message) -> None:
-        line = output.message_json(message, room) if args.json else output.message_text(message)
+        line = (
+            output.message_json(message, room)
+            if args.json
+            else output.message_text(message, raw=args.raw)
+        )
         print(line, flush=True)
 
     return show

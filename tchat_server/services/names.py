@@ -90,7 +90,9 @@ _CONFUSABLES = str.maketrans(
 
 def skeleton(name: str) -> str:
     """The form two names share when they look alike (used for uniqueness)."""
-    folded = unicodedata.normalize("NFKD", name.casefold())
+    # Mapped before case folding too: casefold() turns some look-alikes into letters
+    # that look like something else (final sigma "ς", like a c, becomes "σ", like an o).
+    folded = unicodedata.normalize("NFKD", name.translate(_CONFUSABLES).casefold())
     stripped = "".join(ch for ch in folded if not unicodedata.combining(ch))
     mapped = stripped.translate(_CONFUSABLES)
     mapped = mapped.replace("rn", "m").replace("vv", "w").replace("cl", "d")

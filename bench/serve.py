@@ -51,7 +51,7 @@ async def relay(host: str) -> None:
                 room.discard(ws)
 
     async with serve(
-        handler, host, 0, compression=None, max_size=64 * 1024, max_queue=16
+        handler, host, 0, compression=None, max_size=64 * 1024, max_queue=16, backlog=2048
     ) as server:
         port = next(iter(server.sockets)).getsockname()[1]
         print(f"PORT {port}", flush=True)

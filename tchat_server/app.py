@@ -25,10 +25,12 @@ from tchat_server.services.messages import MessageService, to_info
 from tchat_server.services.passwords import Hasher
 from tchat_server.services.presence import PresenceService
 from tchat_server.services.rooms import RoomService
+from tchat_server.services.search import SearchService
 from tchat_server.session import Session
 from tchat_server.storage.db import Database
 from tchat_server.storage.messages import MessageRow, MessageStore
 from tchat_server.storage.rooms import RoomStore
+from tchat_server.storage.search import SearchStore
 from tchat_server.storage.users import UserStore
 from tchat_server.transport import Transport
 
@@ -52,6 +54,7 @@ class Services:
         )
         self.rooms = RoomService(self.room_store, self.users, self.hub)
         self.presence = PresenceService(self.hub, config.typing_interval, config.typing_expiry)
+        self.search = SearchService(SearchStore(db), self.room_store, self.users, self.hub)
         self.messages = MessageService(
             self.message_store,
             self.users,
@@ -121,6 +124,7 @@ class TchatServer:
             services.messages,
             services.presence,
             on_logout=self._logged_out,
+            search=services.search,
         )
         transport = Transport(
             self.config,

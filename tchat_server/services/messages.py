@@ -9,6 +9,7 @@ messages in seq order and an ack is only ever sent after the commit.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from tchat_server.storage.messages import MessageRow, MessageStore, NewMessage
 from tchat_server.storage.users import UserStore
 
 __all__ = ["GroupCommitter", "MessageService", "Resume", "to_info"]
+
+log = logging.getLogger("tchat.server")
 
 _MENTION = re.compile(r"(?<![\w@])@([\w.\-]{2,32})")
 
@@ -111,6 +114,13 @@ class GroupCommitter:
         try:
             rows = await self._store.add_batch([item for item, _ in batch])
         except StorageUnavailable as exc:
+            # The senders hear `unavailable`; the operator needs the cause (disk full...).
+            log.warning(
+                "could not store %d message(s): %s",
+                len(batch),
+                exc,
+                extra={"event": "unavailable", "messages": len(batch)},
+            )
             for _, future in batch:
                 if not future.done():
                     future.set_exception(StorageUnavailable(str(exc)))
@@ -185,15 +195,15 @@ class MessageService:
     async def _mentions(self, room_id: int, author_id: int, body: str) -> tuple[int, ...]:
         """The users named with ``@``; the store keeps those who are members when the
         message commits (the hub does not know members who never connected)."""
-        names = set(_MENTION.findall(body))
+        # Most bodies name nobody: skip the regex (a lookbehind at every character).
+        names = set(_MENTION.findall(body)) if "@" in body else set()
         if not names:
             return ()
-        ids: list[int] = []
-        for name in list(names)[:50]:
-            user = await self._users.get_by_name(name.rstrip(".-"))
-            if user and user.id != author_id:
-                ids.append(user.id)
-        return tuple(ids)
+        wanted = [name.rstrip(".-") for name in list(names)[:50]]
+        found = await self._users.ids_by_names(wanted)  # one query for all of them
+        ids = {found[name.casefold()] for name in wanted if name.casefold() in found}
+        ids.discard(author_id)
+        return tuple(sorted(ids))
 
     async def history(
         self, room_id: int, user_id: int, before: int | None, after: int | None, limit: int

@@ -13,17 +13,18 @@ import asyncio
 import re
 import secrets
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import aiosqlite
 
 __all__ = ["SCHEMA_VERSION", "Database", "StorageUnavailable"]
 
 SynchronousMode = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+T = TypeVar("T")
 
 
 class StorageUnavailable(Exception):
@@ -114,6 +115,39 @@ class Database:
                 ):
                     raise StorageUnavailable(str(exc)) from exc
                 raise
+
+    async def run_write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in one write transaction, all of it on the writer's thread.
+
+        Same guarantees as ``write()`` (BEGIN IMMEDIATE ... COMMIT, one at a time,
+        ``StorageUnavailable`` when nothing was kept), but one thread hop for the
+        whole transaction instead of one per statement (~70 µs each): ``fn`` gets the
+        plain ``sqlite3`` connection and must not touch the event loop.
+        """
+
+        def transaction() -> T:
+            conn = self._writer._conn  # the worker thread's own connection
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                raise
+            return result
+
+        async with self._write_lock:
+            try:
+                # aiosqlite (0.22) runs queued callables in order on the connection's
+                # thread; ``_execute`` is how its own methods queue them.
+                result: T = await self._writer._execute(transaction)  # type: ignore[no-untyped-call]
+            except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
+                if isinstance(exc, sqlite3.IntegrityError):
+                    raise
+                raise StorageUnavailable(str(exc)) from exc
+            return result
 
     async def fetch_one(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
         rows = await self.fetch_all(sql, params)

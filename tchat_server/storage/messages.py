@@ -11,8 +11,6 @@ import sqlite3
 import time
 from dataclasses import dataclass, replace
 
-import aiosqlite
-
 from tchat_server.storage.db import Database
 
 __all__ = ["MessageRow", "MessageStore", "NewMessage"]
@@ -60,6 +58,94 @@ def _message(row: sqlite3.Row) -> MessageRow:
     )
 
 
+def _add_batch(conn: sqlite3.Connection, items: list[NewMessage], now: float) -> list[MessageRow]:
+    """``add_batch``'s statements, run on the writer's thread inside its transaction."""
+    existing = _existing(conn, items)
+    rooms = sorted({item.room_id for item in items})
+    marks = ",".join("?" * len(rooms))
+    latest = {
+        row[0]: row[1]
+        for row in conn.execute(f"SELECT id, latest_seq FROM rooms WHERE id IN ({marks})", rooms)
+    }
+    row = conn.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()
+    next_id = int(row[0]) + 1 if row else 1
+
+    results: list[MessageRow] = []
+    inserts: list[tuple[object, ...]] = []
+    mentions: list[tuple[int, int, int]] = []
+    for item in items:
+        key = (item.author_id, item.client_msg_id)
+        if key in existing:
+            results.append(replace(existing[key], duplicate=True))
+            continue
+        seq = latest[item.room_id] + 1
+        latest[item.room_id] = seq
+        stored = MessageRow(
+            id=next_id,
+            room_id=item.room_id,
+            seq=seq,
+            author_id=item.author_id,
+            author=item.author_name,
+            client_msg_id=item.client_msg_id,
+            body=item.body,
+            created_at=now,
+        )
+        next_id += 1
+        existing[key] = stored
+        results.append(stored)
+        inserts.append(
+            (stored.id, stored.room_id, seq, item.author_id, item.client_msg_id, item.body, now)
+        )
+        mentions.extend((uid, item.room_id, seq) for uid in item.mention_ids)
+    if inserts:
+        conn.executemany(
+            "INSERT INTO messages(id, room_id, seq, author_id, client_msg_id, body, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            inserts,
+        )
+        conn.executemany(
+            "UPDATE rooms SET latest_seq = ? WHERE id = ?",
+            [(seq, room_id) for room_id, seq in latest.items()],
+        )
+        # Posting reads the room up to one's own message, as Slack does.
+        conn.executemany(
+            "UPDATE members SET last_read_seq = max(last_read_seq, ?) "
+            "WHERE room_id = ? AND user_id = ?",
+            [(row[2], row[1], row[3]) for row in inserts],
+        )
+    if mentions:
+        conn.executemany(
+            "INSERT OR IGNORE INTO mentions(user_id, room_id, seq) SELECT ?1, ?2, ?3 "
+            "WHERE EXISTS (SELECT 1 FROM members WHERE room_id = ?2 AND user_id = ?1)",
+            mentions,
+        )
+    return results
+
+
+def _existing(
+    conn: sqlite3.Connection, items: list[NewMessage]
+) -> dict[tuple[int, str], MessageRow]:
+    keys = list({(item.author_id, item.client_msg_id) for item in items})
+    found: dict[tuple[int, str], MessageRow] = {}
+    for start in range(0, len(keys), 400):
+        chunk = keys[start : start + 400]
+        values = ",".join("(?, ?)" for _ in chunk)
+        params = [part for key in chunk for part in key]
+        for row in conn.execute(
+            # A join from the keys, so each is one search of the (author_id,
+            # client_msg_id) unique index: the row-value `IN (VALUES ...)` form made
+            # SQLite scan the whole messages table once per batch.
+            f"WITH k(a, c) AS (VALUES {values}) "
+            f"SELECT {_COLUMNS} FROM k CROSS JOIN messages m "
+            "ON m.author_id = k.a AND m.client_msg_id = k.c "
+            "JOIN users u ON u.id = m.author_id",
+            params,
+        ):
+            message = _message(row)
+            found[(message.author_id, message.client_msg_id)] = message
+    return found
+
+
 class MessageStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -69,100 +155,14 @@ class MessageStore:
 
         An item whose (author, client_msg_id) is already stored, or appears earlier in
         the batch, stores nothing and returns the original row with ``duplicate``.
+        The whole transaction runs in one call on the writer's thread (one thread hop
+        rather than one per statement).
 
         Raises:
             StorageUnavailable: nothing was stored.
         """
         now = time.time()
-        async with self._db.write() as conn:
-            existing = await self._existing(conn, items)
-            rooms = sorted({item.room_id for item in items})
-            marks = ",".join("?" * len(rooms))
-            async with conn.execute(
-                f"SELECT id, latest_seq FROM rooms WHERE id IN ({marks})", rooms
-            ) as cursor:
-                latest = {row[0]: row[1] for row in await cursor.fetchall()}
-            async with conn.execute("SELECT coalesce(max(id), 0) FROM messages") as cursor:
-                row = await cursor.fetchone()
-            next_id = int(row[0]) + 1 if row else 1
-
-            results: list[MessageRow] = []
-            inserts: list[tuple[object, ...]] = []
-            mentions: list[tuple[int, int, int]] = []
-            for item in items:
-                key = (item.author_id, item.client_msg_id)
-                if key in existing:
-                    results.append(replace(existing[key], duplicate=True))
-                    continue
-                seq = latest[item.room_id] + 1
-                latest[item.room_id] = seq
-                stored = MessageRow(
-                    id=next_id,
-                    room_id=item.room_id,
-                    seq=seq,
-                    author_id=item.author_id,
-                    author=item.author_name,
-                    client_msg_id=item.client_msg_id,
-                    body=item.body,
-                    created_at=now,
-                )
-                next_id += 1
-                existing[key] = stored
-                results.append(stored)
-                inserts.append(
-                    (
-                        stored.id,
-                        stored.room_id,
-                        seq,
-                        item.author_id,
-                        item.client_msg_id,
-                        item.body,
-                        now,
-                    )
-                )
-                mentions.extend((uid, item.room_id, seq) for uid in item.mention_ids)
-            if inserts:
-                await conn.executemany(
-                    "INSERT INTO messages(id, room_id, seq, author_id, client_msg_id, body, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    inserts,
-                )
-                await conn.executemany(
-                    "UPDATE rooms SET latest_seq = ? WHERE id = ?",
-                    [(seq, room_id) for room_id, seq in latest.items()],
-                )
-                # Posting reads the room up to one's own message, as Slack does.
-                await conn.executemany(
-                    "UPDATE members SET last_read_seq = max(last_read_seq, ?) "
-                    "WHERE room_id = ? AND user_id = ?",
-                    [(row[2], row[1], row[3]) for row in inserts],
-                )
-            if mentions:
-                await conn.executemany(
-                    "INSERT OR IGNORE INTO mentions(user_id, room_id, seq) SELECT ?1, ?2, ?3 "
-                    "WHERE EXISTS (SELECT 1 FROM members WHERE room_id = ?2 AND user_id = ?1)",
-                    mentions,
-                )
-        return results
-
-    async def _existing(
-        self, conn: aiosqlite.Connection, items: list[NewMessage]
-    ) -> dict[tuple[int, str], MessageRow]:
-        keys = list({(item.author_id, item.client_msg_id) for item in items})
-        found: dict[tuple[int, str], MessageRow] = {}
-        for start in range(0, len(keys), 400):
-            chunk = keys[start : start + 400]
-            values = ",".join("(?, ?)" for _ in chunk)
-            params = [part for key in chunk for part in key]
-            async with conn.execute(
-                f"SELECT {_COLUMNS} FROM messages m JOIN users u ON u.id = m.author_id "
-                f"WHERE (m.author_id, m.client_msg_id) IN (VALUES {values})",
-                params,
-            ) as cursor:
-                for row in await cursor.fetchall():
-                    message = _message(row)
-                    found[(message.author_id, message.client_msg_id)] = message
-        return found
+        return await self._db.run_write(lambda conn: _add_batch(conn, items, now))
 
     async def page(
         self, room_id: int, *, before: int | None = None, after: int | None = None, limit: int = 50

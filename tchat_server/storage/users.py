@@ -57,6 +57,17 @@ class UserStore:
         )
         return _user(row) if row else None
 
+    async def ids_by_names(self, names: list[str]) -> dict[str, int]:
+        """Casefolded name -> user id for those of ``names`` that exist (one query)."""
+        folds = sorted({name.casefold() for name in names})
+        if not folds:
+            return {}
+        marks = ",".join("?" * len(folds))
+        rows = await self._db.fetch_all(
+            f"SELECT name_fold, id FROM users WHERE name_fold IN ({marks})", folds
+        )
+        return {str(row[0]): int(row[1]) for row in rows}
+
     async def refresh_name_folds(self) -> None:
         """Casefold names SQLite's ASCII-only lower() got wrong (migration 0002)."""
         rows = await self._db.fetch_all("SELECT id, name, name_fold FROM users")

@@ -52,7 +52,13 @@ async def test_cut_mid_stream_resumes_without_gap_or_duplicate(
 
         def held_at_least(n: int) -> Callable[[], Awaitable[bool]]:
             async def check() -> bool:
-                return client.connected and len(client.state.messages(GENERAL)) >= n
+                # A live link too: right after a cut the client may not have noticed
+                # yet (still `connected`), and a cut then would cut nothing.
+                return (
+                    client.connected
+                    and bool(proxy.links)
+                    and len(client.state.messages(GENERAL)) >= n
+                )
 
             return check
 

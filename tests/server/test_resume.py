@@ -194,8 +194,17 @@ async def test_resuming_again_and_again_under_load_never_doubles_or_skips(
     general = room_id(alice)
     _, token, epoch = await go_offline(srv, "bob")
     await post_many(alice, general, 400, "first")
-    posting = asyncio.create_task(post_many(alice, general, 3000, "load"))
     cycles = 0
+
+    async def load() -> None:
+        # 3,000 sends, and on until three resumes have raced them (however fast the
+        # server stores them).
+        rounds = 0
+        while rounds < 6 or cycles < 3:
+            await post_many(alice, general, 500, f"load{rounds}")
+            rounds += 1
+
+    posting = asyncio.create_task(load())
     while not posting.done():
         bob = await come_back(srv, token, epoch=epoch, resume={general: 0})
         await bob.find(Resumed)

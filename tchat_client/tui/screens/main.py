@@ -20,6 +20,7 @@ from tchat_client.core import events as ev
 from tchat_client.core.models import Member, Message, Room
 from tchat_client.core.state import mentions
 from tchat_client.sanitize import visible, visible_line
+from tchat_client.tui.directory import completion_names, room_label, switch_targets
 from tchat_client.tui.model import ShownMessage
 from tchat_client.tui.screens.commands import SlashRunner
 from tchat_client.tui.slash import SlashError
@@ -373,20 +374,8 @@ class MainScreen(Screen[None]):
         if self.active is not None and not self._loading_older:
             self._load_older(self.active, event.before_seq)
 
-    def _known_people(self) -> set[str]:
-        """Everyone this client has seen: presence, member lists, DM partners and
-        the authors of the messages it holds."""
-        state = self.client.state
-        people = {*state.presence, *(m for ms in state.members.values() for m in ms)}
-        people.update(r.dm_user for r in state.rooms.values() if r.dm_user)
-        for room_id in state.rooms:
-            people.update(m.author for m in state.messages(room_id)[-200:])
-        people.discard(state.me)
-        return people
-
     def _completion_names(self) -> tuple[list[str], list[str]]:
-        rooms = [r.name for r in self.client.state.rooms.values() if r.kind == "channel"]
-        return sorted(self._known_people()), sorted(rooms)
+        return completion_names(self.client.state)
 
     @on(Composer.Completing)
     def _completing(self, event: Composer.Completing) -> None:
@@ -493,8 +482,7 @@ class MainScreen(Screen[None]):
         self.app.push_screen(SearchScreen(self.client.search, self._room_label), chosen)
 
     def _room_label(self, room_id: int | None) -> str:
-        room = self.client.state.rooms.get(room_id or 0)
-        return room.label if room else "?"
+        return room_label(self.client.state, room_id)
 
     def jump_to(self, message: Message) -> None:
         """Open the message's room and scroll to it, loading history down to it
@@ -532,16 +520,4 @@ class MainScreen(Screen[None]):
 
     def switch_targets(self) -> list[tuple[str, int | str, str]]:
         """(label, target, hint) for the quick switcher: rooms, then people to DM."""
-        state = self.client.state
-        targets: list[tuple[str, int | str, str]] = []
-        dm_partners: set[str] = set()
-        for room in sort_rooms(state.rooms.values()):
-            hint = f"{room.unread} unread" if room.unread else room.kind
-            targets.append((room.label, room.id, hint))
-            if room.kind == "dm" and room.dm_user:
-                dm_partners.add(room.dm_user)
-        people: Iterable[str] = sorted(self._known_people())
-        for person in people:
-            if person not in dm_partners and person != state.me:
-                targets.append((f"@{person}", f"@{person}", "start a conversation"))
-        return targets
+        return switch_targets(self.client.state)

@@ -13,9 +13,7 @@ from collections.abc import Awaitable, Callable
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -24,6 +22,7 @@ from shared.search import parse_query
 from tchat_client.core import ClientError
 from tchat_client.core.models import Message
 from tchat_client.sanitize import visible_line
+from tchat_client.tui.screens.picker import PickerScreen
 
 __all__ = ["SearchScreen", "highlight_terms", "result_line"]
 
@@ -59,14 +58,8 @@ def result_line(message: Message, label: str, words: list[str], width: int = 200
     return line
 
 
-class SearchScreen(ModalScreen[Message | None]):
+class SearchScreen(PickerScreen[Message]):
     """Dismisses with the chosen message, or None."""
-
-    BINDINGS = [
-        Binding("escape", "cancel", "Close", id="search.close"),
-        Binding("down", "move(1)", "Next", show=False, id="search.down"),
-        Binding("up", "move(-1)", "Previous", show=False, id="search.up"),
-    ]
 
     DEFAULT_CSS = """
     SearchScreen {
@@ -182,12 +175,6 @@ class SearchScreen(ModalScreen[Message | None]):
             else "No messages match"
         )
 
-    def action_move(self, step: int) -> None:
-        option_list = self.query_one(OptionList)
-        if option_list.option_count:
-            current = option_list.highlighted or 0
-            option_list.highlighted = (current + step) % option_list.option_count
-
     def _choose_highlighted(self) -> None:
         option_list = self.query_one(OptionList)
         if option_list.highlighted is not None:
@@ -200,6 +187,3 @@ class SearchScreen(ModalScreen[Message | None]):
     def _choose(self, option_id: str | None) -> None:
         if option_id is not None:
             self.dismiss(self._results[int(option_id)])
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

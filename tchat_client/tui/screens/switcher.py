@@ -5,28 +5,21 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.fuzzy import Matcher
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from tchat_client.sanitize import visible_line
+from tchat_client.tui.screens.picker import PickerScreen
 
 __all__ = ["QuickSwitcher"]
 
 Target = tuple[str, int | str, str]
 
 
-class QuickSwitcher(ModalScreen[int | str | None]):
+class QuickSwitcher(PickerScreen[int | str]):
     """Dismisses with a room id, ``"@user"`` for a new DM, or None."""
-
-    BINDINGS = [
-        Binding("escape", "cancel", "Close", id="switcher.close"),
-        Binding("down", "move(1)", "Next", show=False, id="switcher.down"),
-        Binding("up", "move(-1)", "Previous", show=False, id="switcher.up"),
-    ]
 
     DEFAULT_CSS = """
     QuickSwitcher {
@@ -92,12 +85,6 @@ class QuickSwitcher(ModalScreen[int | str | None]):
         if options:
             option_list.highlighted = 0
 
-    def action_move(self, step: int) -> None:
-        option_list = self.query_one(OptionList)
-        if option_list.option_count:
-            current = option_list.highlighted or 0
-            option_list.highlighted = (current + step) % option_list.option_count
-
     @on(Input.Submitted)
     def _submitted(self) -> None:
         option_list = self.query_one(OptionList)
@@ -112,6 +99,3 @@ class QuickSwitcher(ModalScreen[int | str | None]):
         if option_id is None:
             return
         self.dismiss(self._targets[int(option_id)][1])
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

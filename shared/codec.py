@@ -12,7 +12,8 @@ from typing import Any
 import msgspec
 
 from shared.errors import ErrorCode, ProtocolError
-from shared.frames import ClientFrame, ServerFrame, _has_forbidden_char
+from shared.frame_base import has_forbidden_char
+from shared.frames import ClientFrame, ServerFrame
 
 __all__ = [
     "DEFAULT_MAX_FRAME",
@@ -56,7 +57,7 @@ def _recover_ids(data: bytes | str) -> tuple[str | None, str | None]:
 
 def _echoable(value: Any) -> str | None:
     """An id fit to name the request in an error frame (which refuses NUL too)."""
-    if isinstance(value, str) and len(value) <= 64 and not _has_forbidden_char(value):
+    if isinstance(value, str) and len(value) <= 64 and not has_forbidden_char(value):
         return value
     return None
 

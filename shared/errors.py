@@ -57,6 +57,32 @@ class ErrorCode(enum.StrEnum):
     """The same client_msg_id was sent before with a different room or body."""
     QUERY_INVALID = "query_invalid"
     """A search query that cannot be run (a bad date or filter, nothing to search)."""
+    MESSAGE_NOT_FOUND = "message_not_found"
+    """No message with that seq in that room (or it is deleted, for edit/react/reply)."""
+    EMOJI_INVALID = "emoji_invalid"
+    TOO_MANY_REACTIONS = "too_many_reactions"
+    """A message holds at most 20 different emoji."""
+
+    # Files.
+    FILE_TOO_LARGE = "file_too_large"
+    QUOTA_EXCEEDED = "quota_exceeded"
+    """The upload would take the user past their storage quota."""
+    FILE_NOT_FOUND = "file_not_found"
+    """No such file or upload, or one in a room you are not a member of."""
+    FILE_CORRUPT = "file_corrupt"
+    """The bytes received do not have the SHA-256 announced; the upload is discarded."""
+    UPLOAD_OFFSET = "upload_offset"
+    """A chunk's offset is not the number of bytes the server holds."""
+
+    # Moderation.
+    BANNED = "banned"
+    """You are banned from that room (``retry_after`` when the ban is timed)."""
+    MUTED = "muted"
+    """A moderator muted you in that room (``retry_after`` when the mute is timed)."""
+    SLOW_MODE = "slow_mode"
+    """The room is in slow mode; ``retry_after`` says when you may post again."""
+    ROOM_LOCKED = "room_locked"
+    """Only moderators may post in a locked room."""
 
     # The server.
     UNAVAILABLE = "unavailable"

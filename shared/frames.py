@@ -11,28 +11,107 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import msgspec
 from msgspec import Meta
 
+from shared.frame_base import (
+    MAX_ID,
+    Body,
+    ClientMsgId,
+    ClientName,
+    Frame,
+    Name,
+    PageLimit,
+    Password,
+    PresenceStatus,
+    Rid,
+    RoomId,
+    RoomKind,
+    SearchLimit,
+    SearchText,
+    Seq,
+    SettableStatus,
+    StatusText,
+    Timestamp,
+    Token,
+    Topic,
+)
+from shared.frames_files import (
+    Download,
+    FileChunk,
+    UploadChunk,
+    UploadDone,
+    UploadProgress,
+    UploadReady,
+    UploadStart,
+)
+from shared.frames_messages import (
+    Delete,
+    Edit,
+    MarkUnread,
+    MessageUpdated,
+    React,
+    SetNotify,
+    Thread,
+    ThreadPage,
+)
+from shared.frames_moderation import (
+    Ban,
+    Kick,
+    LockRoom,
+    Mute,
+    RoomModerated,
+    SetRole,
+    SetSlowMode,
+    Unban,
+    Unmute,
+)
+from shared.shapes import (
+    ChannelInfo,
+    FileInfo,
+    Limits,
+    MemberInfo,
+    MessageInfo,
+    NotifyLevel,
+    PresenceInfo,
+    Reaction,
+    ReplyRef,
+    ResumeInfo,
+    RoomInfo,
+    RoomRole,
+    ServerRole,
+    UserInfo,
+)
+
 __all__ = [
+    "MAX_ID",
     "PROTOCOL_VERSION",
     "Ack",
+    "Ban",
     "ChannelInfo",
     "ChannelList",
     "ClientFrame",
     "CreateRoom",
+    "Delete",
+    "Download",
+    "Edit",
     "Error",
+    "FileChunk",
+    "FileInfo",
+    "Frame",
     "Hello",
     "History",
     "HistoryPage",
     "Invite",
     "Join",
+    "Kick",
     "Leave",
     "Limits",
     "ListChannels",
+    "LockRoom",
     "Login",
     "Logout",
     "MarkRead",
+    "MarkUnread",
     "MemberInfo",
     "MemberJoined",
     "MemberLeft",
@@ -40,27 +119,51 @@ __all__ = [
     "Members",
     "MessageInfo",
     "MessagePosted",
+    "MessageUpdated",
+    "Mute",
+    "NotifyLevel",
     "Ok",
     "Ping",
     "Pong",
     "PresenceChanged",
     "PresenceInfo",
+    "PresenceStatus",
+    "React",
+    "Reaction",
     "ReadMarkerMoved",
     "Register",
+    "ReplyRef",
     "ResumeInfo",
     "Resumed",
     "RoomInfo",
     "RoomJoined",
+    "RoomKind",
     "RoomLeft",
+    "RoomModerated",
+    "RoomRole",
     "RoomUpdated",
     "Search",
     "SearchResults",
     "Send",
     "ServerFrame",
+    "ServerRole",
+    "SetNotify",
     "SetPresence",
+    "SetRole",
+    "SetSlowMode",
     "SetTopic",
+    "Thread",
+    "ThreadPage",
+    "Timestamp",
     "TopicChanged",
     "Typing",
+    "Unban",
+    "Unmute",
+    "UploadChunk",
+    "UploadDone",
+    "UploadProgress",
+    "UploadReady",
+    "UploadStart",
     "UserInfo",
     "UserTyping",
     "Welcome",
@@ -69,62 +172,8 @@ __all__ = [
 PROTOCOL_VERSION = 1
 """Bumped on any incompatible change; exchanged in the first frame."""
 
-MAX_ID = 2**53 - 1
-"""Ids and seqs stay within the integers JavaScript can hold exactly."""
 
-# Field types. Lengths are in characters (code points).
-Rid = Annotated[str, Meta(min_length=1, max_length=64)]
-ClientMsgId = Annotated[str, Meta(min_length=1, max_length=64)]
-RoomId = Annotated[int, Meta(ge=1, le=MAX_ID)]
-Seq = Annotated[int, Meta(ge=0, le=MAX_ID)]
-Name = Annotated[str, Meta(min_length=1, max_length=80)]
-Token = Annotated[str, Meta(min_length=1, max_length=128)]
-Password = Annotated[str, Meta(max_length=1024)]
-Body = Annotated[str, Meta(max_length=16_384)]
-"""Protocol ceiling; the server's configured limit (default 4,000) is lower."""
-Topic = Annotated[str, Meta(max_length=500)]
-StatusText = Annotated[str, Meta(max_length=100)]
-ClientName = Annotated[str, Meta(max_length=64)]
-PageLimit = Annotated[int, Meta(ge=1, le=200)]
-SearchLimit = Annotated[int, Meta(ge=1, le=100)]
-SearchText = Annotated[str, Meta(max_length=500)]
-Timestamp = float
-"""Seconds since the Unix epoch (UTC), as the server's clock saw it."""
-
-RoomKind = Literal["channel", "group", "dm"]
-PresenceStatus = Literal["online", "away", "dnd", "offline"]
-SettableStatus = Literal["online", "away", "dnd"]
-
-
-def _has_forbidden_char(text: str) -> bool:
-    """True when text holds NUL or a lone surrogate: neither may reach storage."""
-    if "\x00" in text:
-        return True
-    if text.isascii():
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-class _Frame(msgspec.Struct, tag_field="type", omit_defaults=True):
-    """Base of every frame: tagged by ``type``, defaults omitted on the wire."""
-
-    def __post_init__(self) -> None:
-        for field in self.__struct_fields__:
-            value = getattr(self, field)
-            # Strings of the frame itself and in its lists (`create_room.members`).
-            texts = value if isinstance(value, list) else (value,)
-            if any(isinstance(t, str) and t and _has_forbidden_char(t) for t in texts):
-                raise ValueError(f"field `{field}` contains a NUL or lone surrogate")
-
-
-# --------------------------------------------------------------------------- commands
-
-
-class Hello(_Frame, tag="hello"):
+class Hello(Frame, tag="hello"):
     """First frame of a returning client: authenticate with a session token (here,
     or in an ``Authorization: Bearer`` header of the WebSocket request).
 
@@ -137,9 +186,13 @@ class Hello(_Frame, tag="hello"):
     client: ClientName = ""
     epoch: Annotated[str, Meta(max_length=64)] | None = None
     resume: dict[RoomId, Seq] = {}
+    changes: dict[RoomId, Seq] = {}
+    """Room id -> the room's change counter the client last saw (``latest_change``):
+    messages changed since (edits, deletes, reactions, reply counts) are replayed
+    as ``message_updated``."""
 
 
-class Login(_Frame, tag="login"):
+class Login(Frame, tag="login"):
     """First frame: authenticate with a password; the welcome carries a new token."""
 
     protocol: int
@@ -148,7 +201,7 @@ class Login(_Frame, tag="login"):
     client: ClientName = ""
 
 
-class Register(_Frame, tag="register"):
+class Register(Frame, tag="register"):
     """First frame: create an account (and log in); the welcome carries a new token."""
 
     protocol: int
@@ -158,7 +211,7 @@ class Register(_Frame, tag="register"):
     client: ClientName = ""
 
 
-class Send(_Frame, tag="send"):
+class Send(Frame, tag="send"):
     """Post a message to a room, or to a user by name (a DM, created on first use).
 
     Exactly one of ``room`` and ``dm`` is set. ``client_msg_id`` makes the send
@@ -170,9 +223,14 @@ class Send(_Frame, tag="send"):
     room: RoomId | None = None
     dm: Name | None = None
     rid: Rid | None = None
+    reply_to: Annotated[int, Meta(ge=1, le=MAX_ID)] | None = None
+    """The seq of the message (same room) this one answers."""
+    file: Annotated[int, Meta(ge=1, le=MAX_ID)] | None = None
+    """An uploaded file's id (``upload_done``) to show as this message's file card;
+    the body may then be empty. The file must have been uploaded to this room."""
 
 
-class History(_Frame, tag="history"):
+class History(Frame, tag="history"):
     """Ask for a page of a room's messages: before a seq (older), after one (newer),
     or, with neither, the newest page."""
 
@@ -183,19 +241,19 @@ class History(_Frame, tag="history"):
     limit: PageLimit = 50
 
 
-class Join(_Frame, tag="join"):
+class Join(Frame, tag="join"):
     """Join a public channel by name (with or without the leading ``#``)."""
 
     name: Name
     rid: Rid | None = None
 
 
-class Leave(_Frame, tag="leave"):
+class Leave(Frame, tag="leave"):
     room: RoomId
     rid: Rid | None = None
 
 
-class CreateRoom(_Frame, tag="create_room"):
+class CreateRoom(Frame, tag="create_room"):
     """Create a public channel or a private group; ``members`` are invited at once."""
 
     name: Name
@@ -205,44 +263,44 @@ class CreateRoom(_Frame, tag="create_room"):
     rid: Rid | None = None
 
 
-class Invite(_Frame, tag="invite"):
+class Invite(Frame, tag="invite"):
     room: RoomId
     user: Name
     rid: Rid | None = None
 
 
-class SetTopic(_Frame, tag="set_topic"):
+class SetTopic(Frame, tag="set_topic"):
     room: RoomId
     topic: Topic
     rid: Rid | None = None
 
 
-class ListChannels(_Frame, tag="list_channels"):
+class ListChannels(Frame, tag="list_channels"):
     """The directory of public channels."""
 
     rid: Rid | None = None
 
 
-class Members(_Frame, tag="members"):
+class Members(Frame, tag="members"):
     """The member list of a room one belongs to, with presence."""
 
     room: RoomId
     rid: Rid | None = None
 
 
-class SetPresence(_Frame, tag="set_presence"):
+class SetPresence(Frame, tag="set_presence"):
     status: SettableStatus
     text: StatusText = ""
     rid: Rid | None = None
 
 
-class Typing(_Frame, tag="typing"):
+class Typing(Frame, tag="typing"):
     """The user is typing in a room. Ephemeral; the server drops repeats within 3 s."""
 
     room: RoomId
 
 
-class MarkRead(_Frame, tag="mark_read"):
+class MarkRead(Frame, tag="mark_read"):
     """Move the user's read marker in a room forward to ``seq`` (never backwards)."""
 
     room: RoomId
@@ -250,18 +308,18 @@ class MarkRead(_Frame, tag="mark_read"):
     rid: Rid | None = None
 
 
-class Logout(_Frame, tag="logout"):
+class Logout(Frame, tag="logout"):
     """Revoke this connection's token (``everywhere``: all of the user's tokens)."""
 
     everywhere: bool = False
     rid: Rid | None = None
 
 
-class Ping(_Frame, tag="ping"):
+class Ping(Frame, tag="ping"):
     rid: Rid | None = None
 
 
-class Search(_Frame, tag="search"):
+class Search(Frame, tag="search"):
     """Full-text search over the rooms the user is in, newest first. ``query`` holds
     words and filters (``from:``, ``in:``, ``before:``, ``after:``, ``has:file``);
     ``before_id`` pages on to messages older than that message id."""
@@ -291,89 +349,31 @@ ClientFrame = (
     | Logout
     | Ping
     | Search
+    | Edit
+    | Delete
+    | React
+    | Thread
+    | SetNotify
+    | MarkUnread
+    | UploadStart
+    | UploadChunk
+    | Download
+    | Kick
+    | Ban
+    | Unban
+    | Mute
+    | Unmute
+    | SetRole
+    | SetSlowMode
+    | LockRoom
 )
 
 # ----------------------------------------------------------------------- shared shapes
 
-
-class UserInfo(msgspec.Struct, frozen=True, omit_defaults=True):
-    name: str
-    admin: bool = False
-
-
-class RoomInfo(msgspec.Struct, frozen=True, omit_defaults=True):
-    """A room as one member sees it, with that member's unread state."""
-
-    id: int
-    name: str
-    kind: RoomKind
-    topic: str = ""
-    member_count: int = 0
-    latest_seq: int = 0
-    last_read_seq: int = 0
-    unread: int = 0
-    mentions: int = 0
-    dm_user: str | None = None
-    """For a DM: the other participant."""
-    others_read_seq: int = 0
-    """In DMs and groups: the furthest any *other* member has read (read receipts
-    that happened while this client was away). Always 0 in channels."""
-
-
-class MessageInfo(msgspec.Struct, frozen=True, omit_defaults=True):
-    room: int
-    seq: int
-    id: int
-    author: str
-    body: str
-    ts: Timestamp
-    client_msg_id: str | None = None
-
-
-class PresenceInfo(msgspec.Struct, frozen=True, omit_defaults=True):
-    user: str
-    status: PresenceStatus
-    text: str = ""
-
-
-class MemberInfo(msgspec.Struct, frozen=True, omit_defaults=True):
-    user: str
-    status: PresenceStatus = "offline"
-    text: str = ""
-
-
-class ChannelInfo(msgspec.Struct, frozen=True, omit_defaults=True):
-    id: int
-    name: str
-    topic: str = ""
-    member_count: int = 0
-    joined: bool = False
-
-
-class ResumeInfo(msgspec.Struct, frozen=True, omit_defaults=True):
-    """What resume did for one room: replayed seqs ``from_seq+1..latest_seq``, or,
-    when ``truncated``, nothing (more were missing than the cap: page history)."""
-
-    room: int
-    from_seq: int
-    latest_seq: int
-    replayed: int = 0
-    truncated: bool = False
-
-
-class Limits(msgspec.Struct, frozen=True):
-    max_body: int
-    max_frame: int
-    history_page: int
-    resume_cap: int
-    typing_interval: float
-    typing_expiry: float
-
-
 # ----------------------------------------------------------------------------- events
 
 
-class Welcome(_Frame, tag="welcome"):
+class Welcome(Frame, tag="welcome"):
     """Answer to a successful hello/login/register. ``token`` is set only when a new
     one was issued (login, register)."""
 
@@ -387,7 +387,7 @@ class Welcome(_Frame, tag="welcome"):
     token: str | None = None
 
 
-class Resumed(_Frame, tag="resumed"):
+class Resumed(Frame, tag="resumed"):
     """Sent once after a hello's replay: the client is caught up in every room.
     ``epoch_ok`` false means the client's seqs belong to another database."""
 
@@ -395,7 +395,7 @@ class Resumed(_Frame, tag="resumed"):
     epoch_ok: bool = True
 
 
-class Ack(_Frame, tag="ack"):
+class Ack(Frame, tag="ack"):
     """A message is stored on disk (sent only after the commit)."""
 
     client_msg_id: str
@@ -407,11 +407,11 @@ class Ack(_Frame, tag="ack"):
     duplicate: bool = False
 
 
-class MessagePosted(_Frame, tag="message_posted"):
+class MessagePosted(Frame, tag="message_posted"):
     message: MessageInfo
 
 
-class HistoryPage(_Frame, tag="history_page"):
+class HistoryPage(Frame, tag="history_page"):
     """Messages in ascending seq order; ``more`` says the page was full, i.e. there
     may be more in the direction asked for."""
 
@@ -421,7 +421,7 @@ class HistoryPage(_Frame, tag="history_page"):
     rid: str | None = None
 
 
-class SearchResults(_Frame, tag="search_results"):
+class SearchResults(Frame, tag="search_results"):
     """Answer to ``search``: matching messages, newest first; ``more`` says the page
     was full (ask again with ``before_id`` = the last message's ``id``)."""
 
@@ -430,60 +430,65 @@ class SearchResults(_Frame, tag="search_results"):
     rid: str | None = None
 
 
-class RoomJoined(_Frame, tag="room_joined"):
+class RoomJoined(Frame, tag="room_joined"):
     """The user is now a member of a room (joined, invited, created, first DM)."""
 
     room: RoomInfo
     rid: str | None = None
 
 
-class RoomLeft(_Frame, tag="room_left"):
+class RoomLeft(Frame, tag="room_left"):
     room: int
     rid: str | None = None
 
 
-class RoomUpdated(_Frame, tag="room_updated"):
+class RoomUpdated(Frame, tag="room_updated"):
     """A room's counts or read state changed for this user (e.g. from another
     of the user's sessions)."""
 
     room: RoomInfo
 
 
-class MemberJoined(_Frame, tag="member_joined"):
+class MemberJoined(Frame, tag="member_joined"):
     room: int
     user: str
     by: str | None = None
 
 
-class MemberLeft(_Frame, tag="member_left"):
+class MemberLeft(Frame, tag="member_left"):
+    """``how``: the member ``left``, or was ``kicked`` / ``banned`` (then ``by`` says
+    who; the details come in ``room_moderated``)."""
+
     room: int
     user: str
+    how: Literal["left", "kicked", "banned"] = "left"
+    by: str | None = None
 
 
-class TopicChanged(_Frame, tag="topic_changed"):
+class TopicChanged(Frame, tag="topic_changed"):
     room: int
     topic: str
     by: str
 
 
-class ChannelList(_Frame, tag="channel_list"):
+class ChannelList(Frame, tag="channel_list"):
     channels: list[ChannelInfo]
     rid: str | None = None
 
 
-class MemberList(_Frame, tag="member_list"):
+class MemberList(Frame, tag="member_list"):
     room: int
     members: list[MemberInfo]
     rid: str | None = None
 
 
-class PresenceChanged(_Frame, tag="presence_changed"):
+class PresenceChanged(Frame, tag="presence_changed"):
     user: str
     status: PresenceStatus
     text: str = ""
 
 
-class UserTyping(_Frame, tag="user_typing"):
+class UserTyping(Frame, tag="user_typing"):
     """``user`` is typing in ``room``; forget it after ``expires_in`` seconds unless
     another arrives."""
 
@@ -492,7 +497,7 @@ class UserTyping(_Frame, tag="user_typing"):
     expires_in: float
 
 
-class ReadMarkerMoved(_Frame, tag="read_marker_moved"):
+class ReadMarkerMoved(Frame, tag="read_marker_moved"):
     """A member's read marker moved. Sent to every member of DMs and groups (read
     receipts) and, in channels, only to the reader's own sessions."""
 
@@ -501,18 +506,18 @@ class ReadMarkerMoved(_Frame, tag="read_marker_moved"):
     seq: int
 
 
-class Ok(_Frame, tag="ok"):
+class Ok(Frame, tag="ok"):
     """Success of a command that has no other answer."""
 
     rid: str | None = None
 
 
-class Pong(_Frame, tag="pong"):
+class Pong(Frame, tag="pong"):
     ts: Timestamp
     rid: str | None = None
 
 
-class Error(_Frame, tag="error"):
+class Error(Frame, tag="error"):
     """A request failed. Names the request (``rid`` or ``client_msg_id``) when known."""
 
     code: str
@@ -543,4 +548,11 @@ ServerFrame = (
     | Ok
     | Pong
     | Error
+    | MessageUpdated
+    | ThreadPage
+    | UploadReady
+    | UploadProgress
+    | UploadDone
+    | FileChunk
+    | RoomModerated
 )

@@ -16,13 +16,14 @@ from shared.codec import encode
 from shared.errors import CloseCode
 from shared.frames import MessagePosted
 from tchat_server.config import ServerConfig
-from tchat_server.dispatch import Dispatcher
+from tchat_server.dispatch import Dispatcher, Handler
 from tchat_server.handshake import Handshake
 from tchat_server.hub import Hub
 from tchat_server.metrics import ServerMetrics
 from tchat_server.services.accounts import AccountService
 from tchat_server.services.messages import MessageService, to_info
 from tchat_server.services.passwords import Hasher
+from tchat_server.services.permissions import Permissions
 from tchat_server.services.presence import PresenceService
 from tchat_server.services.rooms import RoomService
 from tchat_server.services.search import SearchService
@@ -52,7 +53,9 @@ class Services:
         self.accounts = AccountService(
             self.users, self.room_store, Hasher(config.argon2, config.hash_concurrency), config
         )
+        self.permissions = Permissions()
         self.rooms = RoomService(self.room_store, self.users, self.hub)
+        self.rooms.permissions = self.permissions
         self.presence = PresenceService(self.hub, config.typing_interval, config.typing_expiry)
         self.search = SearchService(SearchStore(db), self.room_store, self.users, self.hub)
         self.messages = MessageService(
@@ -63,6 +66,7 @@ class Services:
             resume_cap=config.resume_cap,
             history_page=config.history_page,
             publish_stored=self._publish_stored,
+            permissions=self.permissions,
         )
         self.metrics = ServerMetrics(config.metrics_token)
         self.metrics.count_sessions(lambda: len(self.hub.all_sessions()))
@@ -118,6 +122,8 @@ class TchatServer:
             services.hub,
             services.db.epoch,
         )
+        # Each feature's handlers (tchat_server/dispatch_*.py) join the core ones here.
+        extra_handlers: dict[type, Handler] = {}
         dispatcher = Dispatcher(
             services.accounts,
             services.rooms,
@@ -125,6 +131,7 @@ class TchatServer:
             services.presence,
             on_logout=self._logged_out,
             search=services.search,
+            extra_handlers=extra_handlers,
         )
         transport = Transport(
             self.config,

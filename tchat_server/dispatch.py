@@ -83,6 +83,7 @@ class Dispatcher:
         on_logout: Callable[[Session, bool], None],
         *,
         search: SearchService,
+        extra_handlers: dict[type, Handler] | None = None,
     ) -> None:
         self._accounts = accounts
         self._rooms = rooms
@@ -107,6 +108,8 @@ class Dispatcher:
             Logout: self._logout,
             Ping: self._ping,
         }
+        # Feature handlers (dispatch_changes, dispatch_files, dispatch_moderation).
+        self._handlers.update(extra_handlers or {})
         self._ack_tasks: set[asyncio.Task[None]] = set()
 
     async def handle(self, session: Session, frame: ClientFrame) -> None:

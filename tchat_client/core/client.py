@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import msgspec
 
@@ -43,8 +43,11 @@ from tchat_client.core.state import State
 from tchat_client.core.subscribers import EventStream
 from tchat_client.core.sync import Sync
 from tchat_client.core.targets import parse_target, resolve_target
+from tchat_client.core.transfers import Transfers
 
 __all__ = ["Client"]
+
+T = TypeVar("T")
 
 OUTBOX_POLL = 2.0
 """Seconds between checks for messages another process queued (``tchat send --queue``)."""
@@ -95,6 +98,8 @@ class Client:
         self._marks: dict[int, int] = {}
         self._typing_sent: dict[int, float] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.files = Transfers(self)
+        """Uploads and downloads (``client.files.upload(room_id, path)``)."""
         self._loaded = False
         self._started = False
 
@@ -282,6 +287,16 @@ class Client:
         return count
 
     # ------------------------------------------------------------ requests
+
+    async def call(self, frame: msgspec.Struct, answer: type[T], *, retry: bool = True) -> T:
+        """Send a command and wait for its answer of type ``answer`` (waiting for the
+        connection first). ``retry``: safe to send again after a drop.
+
+        Raises:
+            RequestFailed: the server refused it (``exc.code`` says why).
+            Unreachable: no answer within the request timeout.
+        """
+        return await self._requests.call(frame, answer, retry=retry)
 
     async def history(
         self, room_id: int, *, before: int | None = None, limit: int = 50

@@ -26,7 +26,9 @@ __all__ = [
     "MembersChanged",
     "MembershipChanged",
     "MessageAdded",
+    "MessageChanged",
     "MessageStateChanged",
+    "ModerationNotice",
     "Notice",
     "PresenceChanged",
     "RoomChanged",
@@ -150,6 +152,31 @@ class Notice:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class MessageChanged:
+    """A stored message changed: edited, deleted (a tombstone), reacted to, or its
+    reply count moved. ``message`` is the whole message as it now is; replace the
+    one with the same (room, seq)."""
+
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationNotice:
+    """A moderation action in a room (``room_moderated``): show it as a system line.
+    ``action``: kick, ban, unban, mute, unmute, role, slow_mode, lock, unlock, delete."""
+
+    room_id: int
+    action: str
+    by: str
+    user: str | None = None
+    reason: str = ""
+    until: float | None = None
+    seconds: int | None = None
+    role: str | None = None
+    seq: int | None = None
+
+
 ChangeEvent = (
     ConnectionChanged
     | RoomChanged
@@ -165,4 +192,6 @@ ChangeEvent = (
     | MembershipChanged
     | TopicChanged
     | Notice
+    | MessageChanged
+    | ModerationNotice
 )

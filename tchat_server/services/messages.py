@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from shared.errors import ErrorCode, ProtocolError
 from shared.frames import MessageInfo, ResumeInfo
 from tchat_server.hub import Hub
+from tchat_server.services.permissions import Permissions
 from tchat_server.storage.db import StorageUnavailable
 from tchat_server.storage.messages import MessageRow, MessageStore, NewMessage
 from tchat_server.storage.users import UserStore
@@ -149,6 +150,7 @@ class MessageService:
         resume_cap: int,
         history_page: int,
         publish_stored: Callable[[list[MessageRow]], None],
+        permissions: Permissions | None = None,
     ) -> None:
         self._store = store
         self._users = users
@@ -157,6 +159,7 @@ class MessageService:
         self._resume_cap = resume_cap
         self._history_page = history_page
         self.committer = GroupCommitter(store, publish_stored)
+        self.permissions = permissions or Permissions()
 
     def check_body(self, body: str, client_msg_id: str | None = None) -> str:
         """The body as stored: trailing whitespace trimmed, length within the limit."""
@@ -188,6 +191,8 @@ class MessageService:
                 client_msg_id=client_msg_id,
             )
         text = self.check_body(body, client_msg_id)
+        self.permissions.check_post(room_id, author_id)
+        self.permissions.posted(room_id, author_id, time.time())
         mentions = await self._mentions(room_id, author_id, text)
         item = NewMessage(room_id, author_id, client_msg_id, text, author_name, mentions)
         return self.committer.submit(item)

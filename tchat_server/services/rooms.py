@@ -23,6 +23,7 @@ from shared.frames import (
 from tchat_server.hub import Hub
 from tchat_server.services.accounts import DEFAULT_CHANNEL
 from tchat_server.services.names import normalize_room_name
+from tchat_server.services.permissions import Permissions
 from tchat_server.storage.rooms import MembershipRow, RoomRow, RoomStore
 from tchat_server.storage.users import UserRow, UserStore
 
@@ -35,6 +36,8 @@ class RoomService:
         self._users = users
         self._hub = hub
         self._dm_creation = asyncio.Lock()
+        self.permissions = Permissions()
+        """Replaced by the server's shared instance (bans are checked on join/invite)."""
 
     async def ensure_default_channel(self) -> None:
         """``#general`` exists from the first start."""
@@ -102,6 +105,7 @@ class RoomService:
             raise ProtocolError(ErrorCode.ROOM_NOT_FOUND, f"no channel named #{room_name}")
         if self._hub.is_member(room.id, user.id):
             raise ProtocolError(ErrorCode.ALREADY_MEMBER, f"you are already in #{room_name}")
+        self.permissions.check_join(room.id, user.id)
         await self._add(room, user, by=None)
         return (await self.room_infos(user.id, room.id))[0]
 
@@ -146,6 +150,7 @@ class RoomService:
         target = await self._user(username)
         if self._hub.is_member(room_id, target.id):
             raise ProtocolError(ErrorCode.ALREADY_MEMBER, f"{target.name} is already a member")
+        self.permissions.check_join(room_id, target.id)
         await self._add(room, target, by=inviter.name)
 
     async def set_topic(self, room_id: int, topic: str, user: UserRow) -> None:

@@ -62,6 +62,13 @@ def _echoable(value: Any) -> str | None:
     return None
 
 
+def _quotable(exc: Exception) -> str:
+    """The decoder's message, which may quote the offending value: with NUL and lone
+    surrogates escaped, since an error frame may not carry them either."""
+    text = str(exc).encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("\x00", "\\x00")
+
+
 def _size(data: bytes | str) -> int:
     return len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
 
@@ -80,7 +87,7 @@ def decode_client(data: bytes | str, *, max_size: int = DEFAULT_MAX_FRAME) -> Cl
         return frame
     except (msgspec.DecodeError, RecursionError, ValueError) as exc:
         rid, cid = _recover_ids(data) if not isinstance(exc, RecursionError) else (None, None)
-        reason = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        reason = "JSON nested too deeply" if isinstance(exc, RecursionError) else _quotable(exc)
         raise ProtocolError(
             ErrorCode.BAD_FRAME, f"invalid frame: {reason}", rid=rid, client_msg_id=cid
         ) from None

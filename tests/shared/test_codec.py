@@ -135,3 +135,13 @@ def test_mistyped_fields_give_bad_frame_or_a_valid_frame(
         assert exc.code is ErrorCode.BAD_FRAME
     else:
         assert decode_client(encode(frame)) == frame
+
+
+def test_a_refusal_quoting_a_nul_or_surrogate_can_still_be_sent() -> None:
+    """msgspec quotes the bad value in its message; an error frame may not carry NUL
+    or lone surrogates, so the quote is escaped (found by the first-frame fuzz test)."""
+    for raw in (b'{"type":"\\u0000","protocol":1}', b'{"type":"\\ud800","protocol":1}'):
+        with pytest.raises(ProtocolError) as refused:
+            decode_client(raw)
+        frame = Error(code=refused.value.code.value, message=refused.value.message)
+        assert decode_server(encode(frame)) == frame

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import sqlite3
@@ -112,12 +113,15 @@ def backup(data_dir: Path, dest: Path) -> BackupInfo:
     return BackupInfo(dest, report.messages, files, epoch, version)
 
 
-def check(path: Path) -> CheckReport:
+def check(path: Path, *, blobs: bool = False, hashes: bool = False) -> CheckReport:
     """Check a database: a data directory, a backup folder, or a ``.db`` file.
 
     SQLite's integrity and foreign-key checks, the schema version, tchat's own
     invariants (each room's seqs are 1..latest with no gap), and for a backup its
-    recorded SHA-256. Safe beside a running server: the database is opened read-only.
+    recorded SHA-256. With ``blobs``, every ``files`` row must have its blob under
+    ``files/`` beside the database, of the recorded size; with ``hashes`` too, of
+    the recorded SHA-256 (reads every blob). Safe beside a running server: the
+    database is opened read-only and a blob is in place before its row commits.
 
     Raises:
         BackupError: there is no database at ``path``.
@@ -129,6 +133,8 @@ def check(path: Path) -> CheckReport:
     try:
         with closing(_connect(database, readonly=True)) as conn:
             _check_sqlite(conn, report)
+            if (blobs or hashes) and _user_version(conn) >= 3:  # files came with 0003
+                _check_blobs(conn, database.parent / FILES, report, hashes=hashes)
     except sqlite3.DatabaseError as exc:
         report.problems.append(f"cannot read the database: {exc}")
     folder = database.parent
@@ -256,6 +262,38 @@ def _check_sqlite(conn: sqlite3.Connection, report: CheckReport) -> None:
     report.users = int(conn.execute("SELECT count(*) FROM users").fetchone()[0])
     if _epoch(conn) == "":
         report.problems.append("the database has no epoch")
+
+
+_BLOB_PROBLEMS = 20
+"""Blob problems listed one by one; past that, only counted."""
+
+
+def _check_blobs(
+    conn: sqlite3.Connection, folder: Path, report: CheckReport, *, hashes: bool
+) -> None:
+    """Each distinct stored content (files rows share a blob per SHA-256) against
+    ``folder/ab/cdef...``: present, of its size, and (``hashes``) of its SHA-256."""
+    problems: list[str] = []
+    rows = conn.execute("SELECT sha256, size, min(id), count(*) FROM files GROUP BY sha256, size")
+    for digest, size, first, count in rows:
+        which = f"file {first}" + (f" (and {count - 1} more)" if count > 1 else "")
+        if not (isinstance(digest, str) and re.fullmatch(r"[0-9a-f]{64}", digest)):
+            problems.append(f"{which}: {digest!r} is not a SHA-256")
+            continue
+        blob = folder / digest[:2] / digest[2:]
+        try:
+            held = blob.stat().st_size if blob.is_file() else None
+        except OSError:
+            held = None
+        if held is None:
+            problems.append(f"{which}: its blob {blob} is missing")
+        elif held != size:
+            problems.append(f"{which}: its blob has {held} bytes, not {size}")
+        elif hashes and _sha256(blob) != digest:
+            problems.append(f"{which}: its blob's SHA-256 is not {digest}")
+    report.problems.extend(problems[:_BLOB_PROBLEMS])
+    if len(problems) > _BLOB_PROBLEMS:
+        report.problems.append(f"and {len(problems) - _BLOB_PROBLEMS} more file problem(s)")
 
 
 def _user_version(conn: sqlite3.Connection) -> int:

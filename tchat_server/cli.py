@@ -18,16 +18,20 @@ import re
 import signal
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from shared.errors import ProtocolError
+from tchat_server import audit
 from tchat_server import backup as backups
 from tchat_server.app import TchatServer, open_services
 from tchat_server.config import SETTINGS, ServerConfig
 from tchat_server.datadir import DataDirLock
 from tchat_server.edge import tls_context
 from tchat_server.logs import configure as configure_logging
+from tchat_server.runtime import tune_gc
 from tchat_server.settings import CONFIG_ENV, ConfigError, render, resolve
+from tchat_server.storage.users import TokenRow
 
 __all__ = ["main", "parse_duration"]
 
@@ -111,6 +115,11 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--force", action="store_true", help="replace existing data (kept aside)")
     checked = command("check", "check the database's integrity")
     checked.add_argument("path", type=Path, nargs="?", help="a backup folder (default: the data)")
+    checked.add_argument(
+        "--files",
+        action="store_true",
+        help="also read every uploaded file and check its SHA-256 (sizes are always checked)",
+    )
 
     user = command("user", "manage accounts").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="create an account", parents=[common])
@@ -125,6 +134,27 @@ def _parser() -> argparse.ArgumentParser:
         "disable", help="disable an account and revoke its sessions", parents=[common]
     )
     disable.add_argument("name")
+    role = user.add_parser(
+        "role", help="set a server role (owner and admin moderate every room)", parents=[common]
+    )
+    role.add_argument("name")
+    role.add_argument("role", choices=["owner", "admin", "member"])
+    sessions = user.add_parser(
+        "sessions", help="list an account's session tokens (never the tokens)", parents=[common]
+    )
+    sessions.add_argument("name")
+    revoke = user.add_parser(
+        "revoke", help="revoke session tokens; their connections close", parents=[common]
+    )
+    revoke.add_argument("name")
+    which = revoke.add_mutually_exclusive_group(required=True)
+    which.add_argument("--all", action="store_true", help="every session of the account")
+    which.add_argument("--client", help="only sessions signed in from this client name")
+
+    audit = command("audit", "show the moderation audit log, newest first")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
+    audit.add_argument("--room", default=None, help="only this room's actions")
+    audit.add_argument("--limit", type=int, default=100, help="how many (default 100)")
 
     invite = command("invite", "manage invite codes").add_subparsers(
         dest="invite_command", required=True
@@ -142,6 +172,28 @@ def parse_duration(text: str) -> float:
         raise ValueError(f"not a duration: {text!r} (try 30m, 12h or 7d)")
     unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[match.group(2)]
     return float(match.group(1)) * unit
+
+
+def session_table(tokens: list[tuple[TokenRow, str]]) -> str:
+    """``user sessions``: one aligned line per token, newest first; the client name
+    (chosen by the client) with control characters escaped. Never a hash."""
+
+    def when(ts: float | None) -> str:
+        return "-" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M")
+
+    lines = [("client", "created (UTC)", "last used (UTC)", "state")]
+    for row, state in tokens:
+        shown = f"revoked {when(row.revoked_at)}" if state == "revoked" else state
+        client = audit.printable(row.client) or "-"
+        lines.append((client, when(row.created_at), when(row.last_used_at), shown))
+    if len(lines) == 1:
+        return "no sessions\n"
+    widths = [max(len(line[i]) for line in lines) for i in range(3)]
+    return "".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False))
+        + f"  {line[3]}\n"
+        for line in lines
+    )
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -204,6 +256,7 @@ async def _serve(config: ServerConfig) -> int:
             await server.stop()
             raise
         assert server.services is not None
+        tune_gc()  # after start-up: see tchat_server/runtime.py
         url = f"{config.scheme}://{config.host}:{server.port}"
         if config.log_format == "json":
             log.info("listening on %s", url, extra={"event": "listening", "url": url})
@@ -245,7 +298,7 @@ def _data_command(config: ServerConfig, args: argparse.Namespace) -> int:
             f"new epoch {info.epoch}: clients refetch their history"
         )
         return 0
-    report = backups.check(args.path or config.data_dir)
+    report = backups.check(args.path or config.data_dir, blobs=True, hashes=args.files)
     for problem in report.problems:
         print(f"problem: {problem}")
     status = "ok" if report.ok else f"{len(report.problems)} problem(s)"
@@ -268,18 +321,40 @@ async def _admin(config: ServerConfig, args: argparse.Namespace) -> int:
                 print(f"created {'admin ' if user.is_admin else ''}user {user.name}")
             elif args.user_command == "list":
                 for row in await services.users.list_all():
-                    flags = ",".join(
-                        flag
-                        for flag, on in (("admin", row.is_admin), ("disabled", row.disabled))
-                        if on
-                    )
+                    shown = ((row.role, row.role != "member"), ("disabled", row.disabled))
+                    flags = ",".join(flag for flag, on in shown if on)
                     print(f"{row.name}\t{flags}")
+            elif args.user_command == "role":
+                found = await services.users.get_by_name(args.name)
+                if found is None:
+                    raise ValueError(f"no user named {args.name!r}")
+                if await services.users.set_role(found.id, args.role):
+                    print(f"{found.name} is now a server {args.role}")
+                else:
+                    print(f"{found.name} is already a server {args.role}")
             elif args.user_command == "passwd":
                 await accounts.set_password(args.name, _read_password(args.password_stdin))
                 print(f"password of {args.name} changed")
             elif args.user_command == "disable":
                 user = await accounts.disable(args.name)
                 print(f"disabled {user.name}; their sessions are revoked")
+            elif args.user_command == "sessions":
+                _, tokens = await accounts.sessions(args.name)
+                sys.stdout.write(session_table(tokens))
+            elif args.user_command == "revoke":
+                count = await accounts.revoke_sessions(args.name, None if args.all else args.client)
+                if count == 0:
+                    which = "" if args.all else f" from client {args.client!r}"
+                    raise ValueError(f"{args.name} has no active session{which}; nothing revoked")
+                print(
+                    f"revoked {count} session(s) of {args.name}; a running server closes "
+                    f"their connections within {config.revocation_check_interval:g} s"
+                )
+        elif args.command == "audit":
+            if args.limit < 1:
+                raise ValueError("--limit must be at least 1")
+            entries = await services.moderation.audit_log(args.room, args.limit)
+            sys.stdout.write((audit.as_json_lines if args.json else audit.as_table)(entries))
         elif args.command == "invite":
             expires = parse_duration(args.expires) if args.expires else None
             if args.uses < 1:

@@ -69,6 +69,10 @@ class ServerConfig:
     login_attempts_per_account: int = 5
     login_attempts_per_address: int = 20
     login_window: float = 60.0
+    token_idle_days: int = 90
+    """A session token unused for this many days is expired (0: never)."""
+    token_max_days: int = 0
+    """A session token older than this many days is expired, used or not (0: never)."""
 
     argon2: Argon2Params = field(default_factory=Argon2Params)
     hash_concurrency: int = 2
@@ -78,6 +82,12 @@ class ServerConfig:
 
     typing_interval: float = 3.0
     typing_expiry: float = 6.0
+    max_file: int = 25 * 1024 * 1024
+    """Largest upload in bytes (0: no uploads)."""
+    file_quota: int = 1024 * 1024 * 1024
+    """Bytes of files (and unfinished uploads) one user may hold."""
+    file_rate: int = 32 * 1024 * 1024
+    """File bytes a second per connection (uploaded chunks and asked-for downloads)."""
     revocation_check_interval: float = 5.0
     shutdown_grace: float = 10.0
     """SIGTERM: seconds to close sockets (1001) and finish in-flight commits."""
@@ -101,6 +111,11 @@ class ServerConfig:
     def files_dir(self) -> Path:
         """Uploaded files (when uploads exist): backed up with the database."""
         return self.data_dir / "files"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Parts of unfinished uploads (not backed up: a client resumes or restarts)."""
+        return self.data_dir / "uploads"
 
     @property
     def scheme(self) -> str:
@@ -215,6 +230,20 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=1,
     ),
     Setting("login_window", "float", "seconds of the login throttle window", minimum=1),
+    Setting(
+        "token_idle_days",
+        "int",
+        "days a session token may go unused before it expires (0: never)",
+        flag="--token-idle-days",
+        minimum=0,
+    ),
+    Setting(
+        "token_max_days",
+        "int",
+        "days a session token lives at most, used or not (0: never)",
+        flag="--token-max-days",
+        minimum=0,
+    ),
     Setting("argon2_time_cost", "int", "argon2id iterations", minimum=1),
     Setting("argon2_memory_kib", "int", "argon2id memory in KiB", minimum=8),
     Setting("argon2_parallelism", "int", "argon2id lanes", minimum=1),
@@ -224,6 +253,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("typing_interval", "float", "seconds between typing notices", minimum=0.1),
     Setting("typing_expiry", "float", "seconds a typing notice lasts", minimum=0.1),
+    Setting("max_file", "int", "largest upload in bytes (0: no uploads)", minimum=0),
+    Setting("file_quota", "int", "bytes of files one user may hold", minimum=0),
+    Setting("file_rate", "int", "file bytes a second per connection", minimum=64 * 1024),
     Setting(
         "revocation_check_interval", "float", "seconds between revoked-session sweeps", minimum=0.05
     ),

@@ -149,10 +149,18 @@ class Dispatcher:
             await self._rooms.require_member(room_id, session.user_id)
         else:
             assert frame.dm is not None
-            self._messages.check_body(frame.body, frame.client_msg_id)
+            self._messages.check_body(
+                frame.body, frame.client_msg_id, allow_empty=frame.file is not None
+            )
             room_id = await self._rooms.dm_room(self._user(session), frame.dm)
         future = await self._messages.post(
-            room_id, session.user_id, session.user_name, frame.client_msg_id, frame.body
+            room_id,
+            session.user_id,
+            session.user_name,
+            frame.client_msg_id,
+            frame.body,
+            reply_to=frame.reply_to,
+            file_id=frame.file,
         )
         # The ack waits for the commit in its own task, so the session keeps reading
         # (and pipelined sends batch into one commit); submission order is seq order.
@@ -213,6 +221,9 @@ class Dispatcher:
         rows, more = await self._search.search(
             session.user_id, frame.query, frame.limit, frame.before_id
         )
+        # Search reads the basic columns: show each message as it now is, and never
+        # a tombstone (a filters-only query can match one).
+        rows = [row for row in await self._messages.current(rows) if not row.deleted]
         answer = SearchResults(messages=[to_info(r) for r in rows], more=more, rid=frame.rid)
         session.push(encode(answer))
 
@@ -248,11 +259,15 @@ class Dispatcher:
         names = await self._rooms.member_names(frame.room, session.user_id)
         ids = self._presence.known_names()
         by_name = {name: uid for uid, name in ids.items()}
+        flags = self._rooms.permissions.member_flags(frame.room)  # roles and mutes
         members: list[MemberInfo] = []
         for name in names:
             uid = by_name.get(name)
             status, text = self._presence.status_of(uid) if uid is not None else ("offline", "")
-            members.append(MemberInfo(user=name, status=status, text=text))  # type: ignore[arg-type]
+            role, muted_until = flags.get(name, ("member", None))
+            members.append(
+                MemberInfo(user=name, status=status, text=text, role=role, muted_until=muted_until)  # type: ignore[arg-type]
+            )
         session.push(encode(MemberList(room=frame.room, members=members, rid=frame.rid)))
 
     async def _mark_read(self, session: Session, frame: MarkRead) -> None:

@@ -4,9 +4,13 @@ Kept apart from the socket code so that the order that matters is easy to see:
 the session is attached to the hub *holding* live events, the resume replays what
 the client missed, then the held events follow, minus what the replay covered (as
 are live copies of replayed messages published later: see ``Session.release``).
+After the messages, the changes (``hello.changes``) to those the client holds are
+replayed as ``message_updated``, before ``resumed``.
 """
 
 from __future__ import annotations
+
+import msgspec
 
 from shared.codec import encode
 from shared.errors import ErrorCode, ProtocolError
@@ -17,14 +21,18 @@ from shared.frames import (
     Limits,
     Login,
     MessagePosted,
+    MessageUpdated,
     Register,
     Resumed,
+    ResumeInfo,
+    RoomInfo,
     UserInfo,
     Welcome,
 )
 from tchat_server.config import ServerConfig
 from tchat_server.hub import Hub
 from tchat_server.services.accounts import AccountService, Authenticated
+from tchat_server.services.files import chunk_size_for
 from tchat_server.services.messages import MessageService, to_info
 from tchat_server.services.presence import PresenceService
 from tchat_server.services.rooms import RoomService
@@ -60,6 +68,8 @@ class Handshake:
             resume_cap=config.resume_cap,
             typing_interval=config.typing_interval,
             typing_expiry=config.typing_expiry,
+            max_file=config.max_file,
+            file_chunk=chunk_size_for(config.max_frame),
         )
 
     async def authenticate(
@@ -96,6 +106,8 @@ class Handshake:
         # Attached first, holding live events: nothing posted from here on is missed.
         session.hold()
         first = self._hub.attach(session)
+        # The server role as stored now (the admin CLI may have changed it).
+        self._rooms.permissions.set_server_role(auth.user.id, auth.user.role, auth.user.name)
         rooms = await self._rooms.room_infos(session.user_id)
         # Memberships made outside this process (the admin CLI adds new users to
         # #general) reach the hub here. They are not announced: clients that
@@ -107,7 +119,11 @@ class Handshake:
             protocol=PROTOCOL_VERSION,
             server=SERVER_NAME,
             epoch=self._epoch,
-            user=UserInfo(name=auth.user.name, admin=auth.user.is_admin),
+            user=UserInfo(
+                name=auth.user.name,
+                admin=auth.user.is_admin,
+                role=auth.user.role,  # type: ignore[arg-type]
+            ),
             rooms=rooms,
             presence=self._presence.snapshot_for(session.user_id),
             limits=self._limits,
@@ -124,7 +140,32 @@ class Handshake:
                 for row in resume.messages:
                     session.push_direct(encode(MessagePosted(message=to_info(row))))
                     held_release[row.room_id] = max(held_release.get(row.room_id, 0), row.seq)
-                session.push_direct(encode(Resumed(rooms=resume.rooms)))
+                infos = await self._replay_changes(session, frame, rooms, resume.rooms)
+                session.push_direct(encode(Resumed(rooms=infos)))
             else:
                 session.push_direct(encode(Resumed(rooms=[], epoch_ok=False)))
+        # Held ``message_updated`` frames carry no seq, so the release keeps them all:
+        # each holds the whole message, and the newest state comes last.
         session.release(held_release)
+
+    async def _replay_changes(
+        self, session: Session, frame: Hello, rooms: list[RoomInfo], infos: list[ResumeInfo]
+    ) -> list[ResumeInfo]:
+        """After the messages: those the client holds that changed since its cursor
+        (``hello.changes``), as ``message_updated``; each room's summary gets its
+        next cursor. ``latest_change`` was read (with the welcome) before the changes,
+        so a change made meanwhile is replayed or sent live, never skipped."""
+        changed = await self._messages.resume_changes(session.user_id, frame.changes, frame.resume)
+        for rows in changed.values():
+            for row in rows or ():
+                session.push_direct(encode(MessageUpdated(message=to_info(row))))
+        latest_change = {room.id: room.latest_change for room in rooms}
+        return [
+            msgspec.structs.replace(
+                info,
+                latest_change=latest_change.get(info.room, 0),
+                changes_replayed=len(changed.get(info.room) or ()),
+                changes_truncated=info.room in changed and changed[info.room] is None,
+            )
+            for info in infos
+        ]

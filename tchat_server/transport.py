@@ -20,7 +20,7 @@ from websockets.http11 import Request, Response
 
 from shared.codec import decode_client
 from shared.errors import CloseCode, ErrorCode, ProtocolError
-from shared.frames import ClientFrame
+from shared.frames import ClientFrame, Download, UploadChunk
 from tchat_server.config import ServerConfig
 from tchat_server.dispatch import Dispatcher, error_frame
 from tchat_server.edge import TrustedProxies, tls_context
@@ -28,6 +28,7 @@ from tchat_server.handshake import Handshake
 from tchat_server.hub import Hub
 from tchat_server.metrics import ServerMetrics
 from tchat_server.services.accounts import AccountService, Authenticated
+from tchat_server.services.files import chunk_size_for
 from tchat_server.services.limits import SlidingWindow, TokenBucket
 from tchat_server.services.presence import PresenceService
 from tchat_server.session import Session
@@ -265,11 +266,30 @@ class Transport:
 
     async def _receive(self, ws: ServerConnection, session: Session) -> None:
         bucket = TokenBucket(self._config.rate_per_second, self._config.rate_burst)
+        # File chunks spend bytes of their own budget, not frames: a 25 MiB upload
+        # is ~550 chunks, far past the frame rate, yet cheap per byte.
+        chunk = chunk_size_for(self._config.max_frame)
+        file_bytes = TokenBucket(
+            self._config.file_rate, max(self._config.file_rate, 2 * self._config.max_frame)
+        )
         refusals = SlidingWindow(self._config.flood_disconnect_after, self._config.flood_window)
         async for raw in ws:
             if session.closing:
                 continue  # the sender closes the socket once its queue is flushed
-            wait = bucket.take()
+            try:
+                frame: ClientFrame | None = decode_client(raw, max_size=self._config.max_frame)
+                invalid = None
+            except ProtocolError as refused:
+                frame, invalid = None, refused
+            # Each file frame costs at least a full chunk: empty chunks and 1-byte
+            # reads would otherwise cost nearly nothing, yet each is a disk write
+            # (fsync) or read in a thread.
+            if isinstance(frame, UploadChunk):
+                wait = file_bytes.take(max(len(raw), chunk))
+            elif isinstance(frame, Download):
+                wait = file_bytes.take(chunk)
+            else:
+                wait = bucket.take()
             if wait > 0:
                 self._metrics.frame_rate_limited()
                 refusals.record("x")
@@ -277,7 +297,7 @@ class Transport:
                     # Not `break`: returning would close with 1000 before 4005 goes out.
                     session.close(CloseCode.FLOODING, "flooding")
                     continue
-                rid, cid = _ids_of(raw)
+                rid, cid = _ids_of(frame, invalid)
                 exc = ProtocolError(
                     ErrorCode.RATE_LIMITED,
                     "slow down",
@@ -287,11 +307,10 @@ class Transport:
                 )
                 session.push(error_frame(exc))
                 continue
-            try:
-                frame = decode_client(raw, max_size=self._config.max_frame)
-            except ProtocolError as exc:
+            if frame is None:
+                assert invalid is not None
                 self._metrics.frame_invalid()
-                session.push(error_frame(exc))
+                session.push(error_frame(invalid))
                 continue
             self._metrics.frame_in(frame)
             await self._dispatcher.handle(session, frame)
@@ -338,10 +357,10 @@ _NOT_CREDENTIALS = frozenset(_FIRST_FRAME_CLOSE)
 """First-frame refusals that are not a login failure (not counted, not logged as one)."""
 
 
-def _ids_of(raw: str | bytes) -> tuple[str | None, str | None]:
-    """The request ids of a frame refused before decoding (for the error frame)."""
-    try:
-        frame = decode_client(raw)
-    except ProtocolError as exc:
-        return exc.rid, exc.client_msg_id
+def _ids_of(
+    frame: ClientFrame | None, invalid: ProtocolError | None
+) -> tuple[str | None, str | None]:
+    """The request ids of a refused frame (for the error frame)."""
+    if invalid is not None:
+        return invalid.rid, invalid.client_msg_id
     return getattr(frame, "rid", None), getattr(frame, "client_msg_id", None)

@@ -2,11 +2,15 @@
 
 Logins are throttled per account and per address *before* any hash is computed;
 an unknown user costs the same hash as a wrong password. Tokens are 256 random
-bits handed to the client once; the database keeps only their SHA-256.
+bits handed to the client once; the database keeps only their SHA-256. They
+expire when idle or old (``services/tokens.py``), and an admin can list and revoke
+them (``tchat-server user sessions`` / ``user revoke``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import secrets
 import time
 import unicodedata
@@ -17,10 +21,14 @@ from tchat_server.config import RegistrationPolicy, ServerConfig
 from tchat_server.services.limits import KeyedLocks, SlidingWindow
 from tchat_server.services.names import normalize_username, skeleton
 from tchat_server.services.passwords import Hasher
+from tchat_server.services.tokens import TokenLifetimes
+from tchat_server.storage.db import StorageUnavailable
 from tchat_server.storage.rooms import RoomStore
-from tchat_server.storage.users import UserRow, UserStore, hash_secret
+from tchat_server.storage.users import TokenRow, TokenTimes, UserRow, UserStore, hash_secret
 
 __all__ = ["DEFAULT_CHANNEL", "MIN_PASSWORD", "AccountService", "Authenticated"]
+
+log = logging.getLogger("tchat.server")
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
@@ -61,6 +69,9 @@ class AccountService:
         self._by_account = SlidingWindow(config.login_attempts_per_account, config.login_window)
         self._by_address = SlidingWindow(config.login_attempts_per_address, config.login_window)
         self._turns = KeyedLocks()
+        self.tokens = TokenLifetimes(
+            users, idle_days=config.token_idle_days, max_days=config.token_max_days
+        )
 
     # ------------------------------------------------------------ sign-in
 
@@ -136,14 +147,34 @@ class AccountService:
         return await self._issue(user, client)
 
     async def authenticate(self, token: str) -> Authenticated:
+        """The user a session token speaks for; notes the use (written later, at
+        most hourly). An expired token is revoked and refused like an unknown one."""
         token_hash = hash_secret(token)
-        user = await self._users.get_user_by_token(token_hash)
-        if user is None:
-            raise ProtocolError(ErrorCode.TOKEN_INVALID, "session token is unknown or revoked")
-        return Authenticated(user, token_hash)
+        found = await self._users.token_owner(token_hash)
+        if found is not None:
+            user, times = found
+            why = self.tokens.expired(times, token_hash)
+            if why is None:
+                self.tokens.used(token_hash, times.last_used_at)
+                return Authenticated(user, token_hash)
+            await self._expire(token_hash, user, why)
+        raise ProtocolError(ErrorCode.TOKEN_INVALID, "session token is unknown or revoked")
+
+    async def _expire(self, token_hash: bytes, user: UserRow, why: str) -> None:
+        self.tokens.forget(token_hash)
+        # Refused all the same when the disk is full; revoked on a later try.
+        with contextlib.suppress(StorageUnavailable):
+            await self._users.revoke_token(token_hash)
+        log.info(
+            "refused an expired session token of %s (%s)",
+            user.name,
+            why,
+            extra={"event": "token_expired", "user": user.name, "reason": why},
+        )
 
     async def logout(self, token_hash: bytes) -> None:
         await self._users.revoke_token(token_hash)
+        self.tokens.forget(token_hash)
 
     async def logout_everywhere(self, user_id: int) -> None:
         await self._users.revoke_all_tokens(user_id)
@@ -152,7 +183,12 @@ class AccountService:
         token = secrets.token_urlsafe(32)  # 256 bits
         token_hash = hash_secret(token)
         await self._users.add_token(user.id, token_hash, client)
+        self.tokens.issued(token_hash)
         return Authenticated(user, token_hash, token)
+
+    async def close(self) -> None:
+        """Write the token uses still in memory."""
+        await self.tokens.close()
 
     # ------------------------------------------------------ administration
 
@@ -202,6 +238,27 @@ class AccountService:
         user = await self._require(username)
         await self._users.set_disabled(user.id, True)
         return user
+
+    async def sessions(self, username: str) -> tuple[UserRow, list[tuple[TokenRow, str]]]:
+        """A user's session tokens, newest first, each with its state: ``active``,
+        ``expired`` or ``revoked`` (never a hash)."""
+        user = await self._require(username)
+        listed: list[tuple[TokenRow, str]] = []
+        for row in await self._users.list_tokens(user.id):
+            if row.revoked_at is not None:
+                state = "revoked"
+            elif self.tokens.expired(TokenTimes(row.created_at, row.last_used_at)):
+                state = "expired"
+            else:
+                state = "active"
+            listed.append((row, state))
+        return user, listed
+
+    async def revoke_sessions(self, username: str, client: str | None = None) -> int:
+        """Revoke a user's tokens (only those signed in from ``client`` when given);
+        their live sockets close on the next revocation sweep. How many."""
+        user = await self._require(username)
+        return await self._users.revoke_tokens(user.id, client)
 
     async def create_invite(
         self, uses: int = 1, expires_in: float | None = None, created_by: int | None = None

@@ -27,15 +27,16 @@ class TokenBucket:
         self._clock = clock
         self._stamp = clock()
 
-    def take(self) -> float:
-        """Spend a token: 0.0 when allowed, else the seconds until one is free."""
+    def take(self, cost: float = 1.0) -> float:
+        """Spend ``cost`` tokens (one frame; or bytes, for a byte budget): 0.0 when
+        allowed, else the seconds until that many are free."""
         now = self._clock()
         self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
         self._stamp = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
+        if self._tokens >= cost:
+            self._tokens -= cost
             return 0.0
-        return (1.0 - self._tokens) / self._rate
+        return (cost - self._tokens) / self._rate
 
 
 class SlidingWindow:

@@ -3,7 +3,11 @@
 Sends go through a group committer: every send queued while a commit is running is
 stored by the next commit, in submission order. The committer publishes each new
 message to the room *before* resolving the sender's future, so members see
-messages in seq order and an ack is only ever sent after the commit.
+messages in seq order and an ack is only ever sent after the commit. A reply is
+stored by the same commit as its parent's new reply count.
+
+Every message handed out (history, thread, resume, search) is read as it is now;
+changes to stored messages are ``services/changes.py``.
 """
 
 from __future__ import annotations
@@ -12,25 +16,46 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from shared.errors import ErrorCode, ProtocolError
 from shared.frames import MessageInfo, ResumeInfo
+from shared.shapes import FileInfo, Reaction, ReplyRef
 from tchat_server.hub import Hub
 from tchat_server.services.permissions import Permissions
 from tchat_server.storage.db import StorageUnavailable
 from tchat_server.storage.messages import MessageRow, MessageStore, NewMessage
 from tchat_server.storage.users import UserStore
 
-__all__ = ["GroupCommitter", "MessageService", "Resume", "to_info"]
+__all__ = ["AttachCheck", "GroupCommitter", "MessageService", "Resume", "Thread", "to_info"]
 
 log = logging.getLogger("tchat.server")
 
 _MENTION = re.compile(r"(?<![\w@])@([\w.\-]{2,32})")
+_HERE = "here"
+_EVERYONE = frozenset({"room", "channel", "everyone"})
+
+AttachCheck = Callable[[int, int, int], Awaitable[None]]
+"""(file_id, room_id, user_id): raise ``ProtocolError`` unless the user may post
+that file in that room (set by the files feature)."""
 
 
 def to_info(row: MessageRow) -> MessageInfo:
+    """The wire form of a message as the row holds it (its current state)."""
+    if row.change == 0 and row.reply is None and row.file is None:
+        # A plain message that never changed: the hot path of every send's fan-out.
+        return MessageInfo(
+            room=row.room_id,
+            seq=row.seq,
+            id=row.id,
+            author=row.author,
+            body=row.body,
+            ts=row.created_at,
+            client_msg_id=row.client_msg_id,
+        )
+    reply = row.reply
+    file = row.file
     return MessageInfo(
         room=row.room_id,
         seq=row.seq,
@@ -39,6 +64,24 @@ def to_info(row: MessageRow) -> MessageInfo:
         body=row.body,
         ts=row.created_at,
         client_msg_id=row.client_msg_id,
+        edited=row.edited_at,
+        deleted=row.deleted,
+        reply_to=row.reply_to,
+        reply=(
+            ReplyRef(
+                seq=reply.seq, author=reply.author, snippet=reply.snippet, deleted=reply.deleted
+            )
+            if reply is not None
+            else None
+        ),
+        reply_count=row.reply_count,
+        reactions=[Reaction(emoji=emoji, users=list(users)) for emoji, users in row.reactions],
+        file=(
+            FileInfo(id=file.id, name=file.name, size=file.size, mime=file.mime, sha256=file.sha256)
+            if file is not None
+            else None
+        ),
+        change=row.change,
     )
 
 
@@ -48,6 +91,15 @@ class Resume:
 
     messages: list[MessageRow]
     rooms: list[ResumeInfo]
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """A message and a page of its replies (ascending seq)."""
+
+    parent: MessageRow
+    replies: list[MessageRow]
+    more: bool
 
 
 _Pending = tuple[NewMessage, "asyncio.Future[MessageRow]"]
@@ -160,11 +212,16 @@ class MessageService:
         self._history_page = history_page
         self.committer = GroupCommitter(store, publish_stored)
         self.permissions = permissions or Permissions()
+        self.attach_check: AttachCheck | None = None
+        """Checks a send's ``file``; None: files are off and such a send is refused."""
 
-    def check_body(self, body: str, client_msg_id: str | None = None) -> str:
-        """The body as stored: trailing whitespace trimmed, length within the limit."""
+    def check_body(
+        self, body: str, client_msg_id: str | None = None, *, allow_empty: bool = False
+    ) -> str:
+        """The body as stored: trailing whitespace trimmed, length within the limit
+        (``allow_empty``: a message carrying a file needs no text)."""
         text = body.rstrip()
-        if not text.strip():
+        if not text.strip() and not allow_empty:
             raise ProtocolError(
                 ErrorCode.EMPTY_BODY, "a message needs some text", client_msg_id=client_msg_id
             )
@@ -177,12 +234,24 @@ class MessageService:
         return text
 
     async def post(
-        self, room_id: int, author_id: int, author_name: str, client_msg_id: str, body: str
+        self,
+        room_id: int,
+        author_id: int,
+        author_name: str,
+        client_msg_id: str,
+        body: str,
+        *,
+        reply_to: int | None = None,
+        file_id: int | None = None,
     ) -> asyncio.Future[MessageRow]:
         """Queue a message for storage; the caller awaits the future for the ack.
 
+        ``reply_to`` names a message of the room (a reply to a reply answers the same
+        parent); ``file_id`` an uploaded file to show as the message's card.
+
         Raises:
-            ProtocolError: not_member, empty_body, body_too_long.
+            ProtocolError: not_member, empty_body, body_too_long, message_not_found
+                (reply_to), file_not_found, and the room's rules (muted, slow_mode...).
         """
         if not self._hub.is_member(room_id, author_id):
             raise ProtocolError(
@@ -190,25 +259,64 @@ class MessageService:
                 "you are not a member of that room",
                 client_msg_id=client_msg_id,
             )
-        text = self.check_body(body, client_msg_id)
-        self.permissions.check_post(room_id, author_id)
+        text = self.check_body(body, client_msg_id, allow_empty=file_id is not None)
+        self.permissions.check_post(room_id, author_id, send=True)
+        parent = None
+        if reply_to is not None:
+            parent = await self._store.reply_target(room_id, reply_to)
+            # A repeat of a reply stored before its parent was deleted still gets
+            # its duplicate ack (the store answers it; nothing is stored again).
+            if parent is None and not await self._store.is_stored(author_id, client_msg_id):
+                raise ProtocolError(
+                    ErrorCode.MESSAGE_NOT_FOUND,
+                    "no such message to reply to in that room",
+                    client_msg_id=client_msg_id,
+                )
+        if file_id is not None:
+            if self.attach_check is None:
+                raise ProtocolError(
+                    ErrorCode.FILE_NOT_FOUND, "no such file", client_msg_id=client_msg_id
+                )
+            await self.attach_check(file_id, room_id, author_id)
+        mentions, everyone = await self._mentions(room_id, author_id, text)
         self.permissions.posted(room_id, author_id, time.time())
-        mentions = await self._mentions(room_id, author_id, text)
-        item = NewMessage(room_id, author_id, client_msg_id, text, author_name, mentions)
+        item = NewMessage(
+            room_id,
+            author_id,
+            client_msg_id,
+            text,
+            author_name,
+            mentions,
+            reply_to=parent,
+            file_id=file_id,
+            mention_all=everyone,
+        )
         return self.committer.submit(item)
 
-    async def _mentions(self, room_id: int, author_id: int, body: str) -> tuple[int, ...]:
-        """The users named with ``@``; the store keeps those who are members when the
-        message commits (the hub does not know members who never connected)."""
+    async def _mentions(
+        self, room_id: int, author_id: int, body: str
+    ) -> tuple[tuple[int, ...], bool]:
+        """The users named with ``@`` (``@here``: the members online now), and whether
+        ``@room`` (``@channel``, ``@everyone``) names every member. The store keeps
+        those who are members when the message commits (the hub does not know
+        members who never connected)."""
         # Most bodies name nobody: skip the regex (a lookbehind at every character).
         names = set(_MENTION.findall(body)) if "@" in body else set()
         if not names:
-            return ()
+            return (), False
         wanted = [name.rstrip(".-") for name in list(names)[:50]]
-        found = await self._users.ids_by_names(wanted)  # one query for all of them
-        ids = {found[name.casefold()] for name in wanted if name.casefold() in found}
+        keys = {name.casefold() for name in wanted}
+        if keys & _EVERYONE:
+            return (), True
+        ids: set[int] = set()
+        if _HERE in keys:
+            ids.update(uid for uid in self._hub.members(room_id) if self._hub.is_online(uid))
+        people = [name for name in wanted if name.casefold() != _HERE]
+        if people:
+            found = await self._users.ids_by_names(people)  # one query for all of them
+            ids.update(found[name.casefold()] for name in people if name.casefold() in found)
         ids.discard(author_id)
-        return tuple(sorted(ids))
+        return tuple(sorted(ids)), False
 
     async def history(
         self, room_id: int, user_id: int, before: int | None, after: int | None, limit: int
@@ -218,6 +326,43 @@ class MessageService:
         return await self._store.page(
             room_id, before=before, after=after, limit=min(limit, self._history_page)
         )
+
+    async def thread(
+        self, room_id: int, user_id: int, seq: int, after: int | None, limit: int
+    ) -> Thread:
+        """A message and a page of its replies; asked of a reply, the thread it is in.
+
+        Raises:
+            ProtocolError: not_member, message_not_found.
+        """
+        if not self._hub.is_member(room_id, user_id):
+            raise ProtocolError(ErrorCode.NOT_MEMBER, "you are not a member of that room")
+        parent = await self._store.get(room_id, seq)
+        if parent is not None and parent.reply_to is not None:
+            parent = await self._store.get(room_id, parent.reply_to)
+        if parent is None:
+            raise ProtocolError(ErrorCode.MESSAGE_NOT_FOUND, "no such message in that room")
+        replies, more = await self._store.replies(room_id, parent.seq, after, limit)
+        return Thread(parent, replies, more)
+
+    async def current(self, rows: list[MessageRow]) -> list[MessageRow]:
+        """The same messages as they are now (search reads only the basic columns)."""
+        return await self._store.current(rows)
+
+    async def resume_changes(
+        self, user_id: int, cursors: dict[int, int], held: dict[int, int]
+    ) -> dict[int, list[MessageRow] | None]:
+        """Per listed room the user is in: the messages up to ``held[room]`` (the seq
+        the client holds) changed after its cursor, in change order; None when more
+        than the resume cap changed (the client refetches what it holds)."""
+        found: dict[int, list[MessageRow] | None] = {}
+        for room_id, cursor in sorted(cursors.items()):
+            if not self._hub.is_member(room_id, user_id) or room_id not in held:
+                continue
+            found[room_id] = await self._store.changed_since(
+                room_id, cursor, held[room_id], self._resume_cap
+            )
+        return found
 
     async def resume(
         self, user_id: int, last_seqs: dict[int, int], latest: dict[int, int]

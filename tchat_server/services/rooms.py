@@ -18,8 +18,10 @@ from shared.frames import (
     RoomInfo,
     RoomJoined,
     RoomLeft,
+    RoomUpdated,
     TopicChanged,
 )
+from shared.shapes import NotifyLevel
 from tchat_server.hub import Hub
 from tchat_server.services.accounts import DEFAULT_CHANNEL
 from tchat_server.services.names import normalize_room_name
@@ -69,6 +71,13 @@ class RoomService:
             mentions=row.mentions,
             dm_user=partner,
             others_read_seq=row.others_read_seq,
+            latest_change=row.room.latest_change,
+            notify=row.notify,  # type: ignore[arg-type]
+            muted=row.notify_muted,
+            role=row.role,  # type: ignore[arg-type]
+            slow_mode=row.room.slow_mode,
+            locked=row.room.locked,
+            muted_until=row.muted_until,
         )
 
     async def channels(self, user_id: int) -> list[ChannelInfo]:
@@ -119,6 +128,7 @@ class RoomService:
             raise ProtocolError(ErrorCode.NOT_MEMBER, "you are not a member of that room")
         await self._rooms.remove_member(room_id, user.id)
         self._hub.remove_member(room_id, user.id)
+        self.permissions.member_removed(room_id, user.id)
         self._hub.to_user(user.id, encode(RoomLeft(room=room_id)))
         self._hub.publish(room_id, encode(MemberLeft(room=room_id, user=user.name)))
 
@@ -133,6 +143,7 @@ class RoomService:
         )
         if room is None:
             raise ProtocolError(ErrorCode.NAME_TAKEN, f"a room named {room_name} exists already")
+        self.permissions.room_created(room.id, creator.id, creator.name)
         # Everyone is in the room before anyone hears of it: each room_joined
         # carries the full member count, and no message can come before it.
         infos = {p.id: (await self.room_infos(p.id, room.id))[0] for p in people}
@@ -203,12 +214,41 @@ class RoomService:
         else:
             self._hub.publish(room_id, event)
 
+    async def set_notify(
+        self, room_id: int, user: UserRow, level: NotifyLevel | None, muted: bool | None
+    ) -> None:
+        """Store the member's notification level and/or mute; their sessions get
+        the room as it now is (``room_updated``)."""
+        await self.require_member(room_id, user.id)
+        if not await self._rooms.set_notify(room_id, user.id, level, muted):
+            raise ProtocolError(ErrorCode.NOT_MEMBER, "you are not a member of that room")
+        await self._room_updated(room_id, user.id)
+
+    async def mark_unread(self, room_id: int, seq: int, user: UserRow) -> None:
+        """Move the read marker (backwards too) so that ``seq`` is the first unread."""
+        await self.require_member(room_id, user.id)
+        if await self._rooms.mark_unread(room_id, user.id, seq) is None:
+            raise ProtocolError(ErrorCode.NOT_MEMBER, "you are not a member of that room")
+        await self._room_updated(room_id, user.id)
+
+    async def _room_updated(self, room_id: int, user_id: int) -> None:
+        infos = await self.room_infos(user_id, room_id)
+        if infos:
+            self._hub.to_user(user_id, encode(RoomUpdated(room=infos[0])))
+
     # --------------------------------------------------------- helpers
 
     async def _add(self, room: RoomRow, user: UserRow, by: str | None) -> None:
         if not await self._rooms.add_member(room.id, user.id):
             return
-        info = (await self.room_infos(user.id, room.id))[0]
+        await self.permissions.joined(room.id, user.id)  # a mute outlives leaving
+        infos = await self.room_infos(user.id, room.id)
+        try:  # a ban that committed since the check before the insert wins
+            self.permissions.check_join(room.id, user.id)
+        except ProtocolError:
+            await self._rooms.remove_member(room.id, user.id)
+            raise
+        info = infos[0]
         # room_joined goes out as the hub starts fanning the room out to the user,
         # so no message of the room reaches them before it.
         self._hub.add_member(room.id, user.id)

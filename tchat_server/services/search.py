@@ -44,8 +44,6 @@ class SearchService:
         room_id = None
         if query.in_room is not None:
             room_id = await self._room(user_id, query.in_room)
-        if query.has_file:
-            return [], False  # tchat has no files yet: nothing has one
         where = SearchFilter(
             user_id=user_id,
             match=query.match,
@@ -54,6 +52,7 @@ class SearchService:
             since=query.since,
             until=query.until,
             before_id=before_id,
+            has_file=query.has_file,
         )
         return await self._store.search(where, limit)
 

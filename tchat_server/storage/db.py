@@ -13,6 +13,7 @@ import asyncio
 import re
 import secrets
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from importlib import resources
@@ -57,6 +58,9 @@ class Database:
         self.reader = reader
         self._write_lock = asyncio.Lock()
         self.epoch = ""
+        self.write_error: str | None = None
+        """Why the last write transaction failed (StorageUnavailable), until one
+        commits again: a read-only or full disk makes the server unready."""
 
     @classmethod
     async def open(cls, path: Path, *, synchronous: SynchronousMode = "FULL") -> Database:
@@ -102,6 +106,7 @@ class Database:
             try:
                 await conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
+                self.write_error = str(exc)
                 raise StorageUnavailable(str(exc)) from exc
             try:
                 yield conn
@@ -113,8 +118,10 @@ class Database:
                 if isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError) and not (
                     isinstance(exc, sqlite3.IntegrityError)
                 ):
+                    self.write_error = str(exc)
                     raise StorageUnavailable(str(exc)) from exc
                 raise
+            self.write_error = None
 
     async def run_write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` in one write transaction, all of it on the writer's thread.
@@ -146,8 +153,40 @@ class Database:
             except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
                 if isinstance(exc, sqlite3.IntegrityError):
                     raise
+                self.write_error = str(exc)
                 raise StorageUnavailable(str(exc)) from exc
+            self.write_error = None
             return result
+
+    async def probe_write(self) -> bool:
+        """A tiny real write (a ``meta`` row): whether writes work again. Meant
+        only for while ``write_error`` is set, a few seconds apart."""
+        try:
+            async with self.write() as conn:
+                await conn.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('write_probe', ?)",
+                    (str(time.time()),),
+                )
+        except StorageUnavailable:
+            return False
+        return True
+
+    async def run_read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn``'s queries on the reader's thread in one read transaction: one
+        thread hop for several statements, all seeing the same committed state.
+        ``fn`` must fetch every statement to its end and not touch the event loop."""
+
+        def transaction() -> T:
+            conn = self.reader._conn  # the reader thread's own connection
+            conn.execute("BEGIN")
+            try:
+                return fn(conn)
+            finally:
+                conn.execute("COMMIT")
+
+        # As in run_write: aiosqlite runs queued callables in order on its thread.
+        result: T = await self.reader._execute(transaction)  # type: ignore[no-untyped-call]
+        return result
 
     async def fetch_one(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
         rows = await self.fetch_all(sql, params)

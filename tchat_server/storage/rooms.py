@@ -10,6 +10,15 @@ from tchat_server.storage.db import Database
 
 __all__ = ["MembershipRow", "RoomRow", "RoomStore"]
 
+DEFAULT_NOTIFY_SQL = "CASE kind WHEN 'channel' THEN 'mentions' ELSE 'all' END"
+"""A new member's notification level, from the room's kind (``rooms.kind``): as in
+Slack, channels alert on mentions only, DMs and groups on every message."""
+
+
+def default_notify(kind: str) -> str:
+    """``DEFAULT_NOTIFY_SQL`` for a kind known in Python."""
+    return "mentions" if kind == "channel" else "all"
+
 
 @dataclass(frozen=True, slots=True)
 class RoomRow:
@@ -19,6 +28,9 @@ class RoomRow:
     topic: str
     latest_seq: int
     created_by: int | None
+    latest_change: int = 0
+    slow_mode: int = 0
+    locked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +43,16 @@ class MembershipRow:
     mentions: int
     member_count: int
     others_read_seq: int = 0
+    notify: str = "all"
+    notify_muted: bool = False
+    role: str = "member"
+    muted_until: float | None = None
 
 
-_ROOM_COLUMNS = "r.id, r.kind, r.name, r.topic, r.latest_seq, r.created_by"
+_ROOM_COLUMNS = (
+    "r.id, r.kind, r.name, r.topic, r.latest_seq, r.created_by, r.latest_change, r.slow_mode, "
+    "r.locked"
+)
 
 
 def _room(row: sqlite3.Row) -> RoomRow:
@@ -44,6 +63,9 @@ def _room(row: sqlite3.Row) -> RoomRow:
         topic=row["topic"],
         latest_seq=row["latest_seq"],
         created_by=row["created_by"],
+        latest_change=row["latest_change"],
+        slow_mode=row["slow_mode"],
+        locked=bool(row["locked"]),
     )
 
 
@@ -88,9 +110,15 @@ class RoomStore:
                 )
                 room_id = int(cursor.lastrowid or 0)
                 await conn.executemany(
-                    "INSERT OR IGNORE INTO members(room_id, user_id, joined_at) VALUES (?, ?, ?)",
-                    [(room_id, user_id, now) for user_id in member_ids],
+                    "INSERT OR IGNORE INTO members(room_id, user_id, joined_at, notify) "
+                    "VALUES (?, ?, ?, ?)",
+                    [(room_id, user_id, now, default_notify(kind)) for user_id in member_ids],
                 )
+                if created_by is not None and kind != "dm":  # the creator owns the room
+                    await conn.execute(
+                        "UPDATE members SET role = 'owner' WHERE room_id = ? AND user_id = ?",
+                        (room_id, created_by),
+                    )
         except sqlite3.IntegrityError:
             return None
         return RoomRow(room_id, kind, name, topic, 0, created_by)
@@ -120,8 +148,8 @@ class RoomStore:
         """Add a member, read marker at the room's latest seq; False if already one."""
         async with self._db.write() as conn:
             cursor = await conn.execute(
-                "INSERT OR IGNORE INTO members(room_id, user_id, joined_at, last_read_seq) "
-                "SELECT id, ?, ?, latest_seq FROM rooms WHERE id = ?",
+                "INSERT OR IGNORE INTO members(room_id, user_id, joined_at, last_read_seq, notify) "
+                f"SELECT id, ?, ?, latest_seq, {DEFAULT_NOTIFY_SQL} FROM rooms WHERE id = ?",
                 (user_id, time.time(), room_id),
             )
             return cursor.rowcount == 1
@@ -181,7 +209,8 @@ class RoomStore:
         marker), mentions past the marker and member count."""
         where = "m.user_id = :user" + (" AND m.room_id = :room" if room_id is not None else "")
         rows = await self._db.fetch_all(
-            f"SELECT {_ROOM_COLUMNS}, m.last_read_seq, "
+            f"SELECT {_ROOM_COLUMNS}, m.last_read_seq, m.notify, m.notify_muted, m.role, "
+            "m.muted_until, "
             "(SELECT count(*) FROM messages x WHERE x.room_id = r.id "
             "  AND x.seq > m.last_read_seq AND x.author_id != :user) AS unread, "
             "(SELECT count(*) FROM mentions n WHERE n.user_id = :user AND n.room_id = r.id "
@@ -200,6 +229,10 @@ class RoomStore:
                 mentions=row["mentions"],
                 member_count=row["member_count"],
                 others_read_seq=row["others_read"],
+                notify=row["notify"],
+                notify_muted=bool(row["notify_muted"]),
+                role=row["role"],
+                muted_until=row["muted_until"],
             )
             for row in rows
         ]
@@ -215,6 +248,30 @@ class RoomStore:
                 "WHERE id = ?)) WHERE room_id = ? AND user_id = ? AND last_read_seq < min(?, "
                 "(SELECT latest_seq FROM rooms WHERE id = ?)) RETURNING last_read_seq",
                 (seq, room_id, room_id, user_id, seq, room_id),
+            )
+            row = await cursor.fetchone()
+        return int(row[0]) if row else None
+
+    async def set_notify(
+        self, room_id: int, user_id: int, level: str | None, muted: bool | None
+    ) -> bool:
+        """Store a member's notification level and/or mute; False if not a member."""
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE members SET notify = coalesce(?, notify), "
+                "notify_muted = coalesce(?, notify_muted) WHERE room_id = ? AND user_id = ?",
+                (level, None if muted is None else int(muted), room_id, user_id),
+            )
+            return cursor.rowcount == 1
+
+    async def mark_unread(self, room_id: int, user_id: int, seq: int) -> int | None:
+        """Set the read marker to ``seq - 1`` (backwards too; clamped to the room's
+        latest seq). Returns the new marker, or None when not a member."""
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE members SET last_read_seq = min(?, (SELECT latest_seq FROM rooms "
+                "WHERE id = ?)) WHERE room_id = ? AND user_id = ? RETURNING last_read_seq",
+                (seq - 1, room_id, room_id, user_id),
             )
             row = await cursor.fetchone()
         return int(row[0]) if row else None

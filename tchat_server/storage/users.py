@@ -3,18 +3,37 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import time
 from dataclasses import dataclass
 
 from tchat_server.storage.db import Database
+from tchat_server.storage.rooms import DEFAULT_NOTIFY_SQL
 
-__all__ = ["InviteStatus", "UserRow", "UserStore", "hash_secret"]
+__all__ = ["InviteStatus", "TokenRow", "TokenTimes", "UserRow", "UserStore", "hash_secret"]
 
 
 def hash_secret(secret: str) -> bytes:
     """SHA-256 of a token or invite code: what the database keeps instead of it."""
     return hashlib.sha256(secret.encode("utf-8")).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class TokenTimes:
+    created_at: float
+    last_used_at: float
+    """As stored: written at most about once an hour per token (services/tokens.py)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRow:
+    """One session token as an admin sees it: never its hash."""
+
+    client: str
+    created_at: float
+    last_used_at: float
+    revoked_at: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +44,8 @@ class UserRow:
     is_admin: bool
     disabled: bool
     created_at: float
+    role: str = "member"
+    """The server role: ``owner``, ``admin`` (both with ``is_admin``) or ``member``."""
 
 
 def _user(row: sqlite3.Row) -> UserRow:
@@ -35,10 +56,11 @@ def _user(row: sqlite3.Row) -> UserRow:
         is_admin=bool(row["is_admin"]),
         disabled=bool(row["disabled"]),
         created_at=row["created_at"],
+        role=row["role"],
     )
 
 
-_USER_COLUMNS = "id, name, password_hash, is_admin, disabled, created_at"
+_USER_COLUMNS = "id, name, password_hash, is_admin, disabled, created_at, role"
 
 InviteStatus = str
 """'ok', 'unknown', 'expired' or 'used_up'."""
@@ -129,20 +151,25 @@ class UserStore:
                     )
                     if cursor.rowcount != 1:
                         return None
+                role = "member"
+                if is_admin:  # the first admin owns the server (as migration 0003 decides)
+                    owner = await conn.execute("SELECT 1 FROM users WHERE role = 'owner'")
+                    role = "admin" if await owner.fetchone() else "owner"
                 cursor = await conn.execute(
                     "INSERT INTO users(name, name_fold, skeleton, password_hash, is_admin, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (name, name.casefold(), skeleton, password_hash, int(is_admin), now),
+                    "created_at, role) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (name, name.casefold(), skeleton, password_hash, int(is_admin), now, role),
                 )
                 user_id = int(cursor.lastrowid or 0)
                 await conn.executemany(
-                    "INSERT OR IGNORE INTO members(room_id, user_id, joined_at, last_read_seq) "
-                    "SELECT id, ?, ?, latest_seq FROM rooms WHERE id = ?",
+                    "INSERT OR IGNORE INTO members(room_id, user_id, joined_at, last_read_seq, "
+                    f"notify) SELECT id, ?, ?, latest_seq, {DEFAULT_NOTIFY_SQL} FROM rooms "
+                    "WHERE id = ?",
                     [(user_id, now, room_id) for room_id in join_room_ids],
                 )
         except sqlite3.IntegrityError:
             return None
-        return UserRow(user_id, name, password_hash, is_admin, False, now)
+        return UserRow(user_id, name, password_hash, is_admin, False, now, role)
 
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
         async with self._db.write() as conn:
@@ -161,6 +188,24 @@ class UserStore:
                     "UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
                     (time.time(), user_id),
                 )
+
+    async def set_role(self, user_id: int, role: str, actor_id: int | None = None) -> bool:
+        """Set a server role (``is_admin`` follows it) and log it, in one transaction;
+        False when it was that already."""
+        now = time.time()
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE users SET role = ?, is_admin = ? WHERE id = ? AND role != ?",
+                (role, int(role in {"owner", "admin"}), user_id, role),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await conn.execute(
+                "INSERT INTO audit_log(ts, actor_id, action, target_id, detail) "
+                "VALUES (?, ?, 'server_role', ?, ?)",
+                (now, actor_id, user_id, json.dumps({"role": role})),
+            )
+        return True
 
     # --------------------------------------------------------------- tokens
 
@@ -182,6 +227,70 @@ class UserStore:
             (token_hash,),
         )
         return _user(row) if row else None
+
+    async def token_owner(self, token_hash: bytes) -> tuple[UserRow, TokenTimes] | None:
+        """The live user a token belongs to and the token's times (None: unknown,
+        revoked, or the account is disabled)."""
+        row = await self._db.fetch_one(
+            f"SELECT {', '.join('u.' + c for c in _USER_COLUMNS.split(', '))}, "
+            "t.created_at AS t_created, t.last_used_at AS t_used "
+            "FROM tokens t JOIN users u ON u.id = t.user_id "
+            "WHERE t.hash = ? AND t.revoked_at IS NULL AND u.disabled = 0",
+            (token_hash,),
+        )
+        if row is None:
+            return None
+        return _user(row), TokenTimes(float(row["t_created"]), float(row["t_used"]))
+
+    async def touch_tokens(self, used: list[tuple[bytes, float]]) -> None:
+        """Move ``last_used_at`` forward for each (hash, time), in one statement and
+        one transaction (never backwards: a late batch cannot undo a newer one)."""
+        if not used:
+            return
+        async with self._db.write() as conn:
+            await conn.executemany(
+                "UPDATE tokens SET last_used_at = ?1 WHERE hash = ?2 AND last_used_at < ?1",
+                [(at, token_hash) for token_hash, at in used],
+            )
+
+    async def list_tokens(self, user_id: int) -> list[TokenRow]:
+        """A user's tokens, newest first (never their hashes)."""
+        rows = await self._db.fetch_all(
+            "SELECT client, created_at, last_used_at, revoked_at FROM tokens "
+            "WHERE user_id = ? ORDER BY created_at DESC",
+            (user_id,),
+        )
+        return [TokenRow(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def revoke_tokens(self, user_id: int, client: str | None = None) -> int:
+        """Revoke a user's live tokens (only those of ``client`` when given); how many."""
+        sql = "UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"
+        params: tuple[object, ...] = (time.time(), user_id)
+        if client is not None:
+            sql += " AND client = ?"
+            params += (client,)
+        async with self._db.write() as conn:
+            cursor = await conn.execute(sql, params)
+            return int(cursor.rowcount)
+
+    async def revoke_expired(self, idle_before: float | None, created_before: float | None) -> int:
+        """Revoke every live token last used before ``idle_before`` or made before
+        ``created_before`` (None: that limit is off); how many."""
+        clauses = [
+            f"{column} < ?"
+            for column, limit in (("last_used_at", idle_before), ("created_at", created_before))
+            if limit is not None
+        ]
+        if not clauses:
+            return 0
+        limits = [limit for limit in (idle_before, created_before) if limit is not None]
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE revoked_at IS NULL "
+                f"AND ({' OR '.join(clauses)})",
+                (time.time(), *limits),
+            )
+            return int(cursor.rowcount)
 
     async def revoke_token(self, token_hash: bytes) -> None:
         async with self._db.write() as conn:

@@ -105,7 +105,7 @@ async def test_admin_commands(tmp_path: Path) -> None:
     code, out, err = await run(data, "user", "add", "shorty", "--password-stdin", stdin="short")
     assert code == 1 and "password" in err
     code, out, _ = await run(data, "user", "list")
-    assert (code, out.splitlines()) == (0, ["alice\t", "root\tadmin"])
+    assert (code, out.splitlines()) == (0, ["alice\t", "root\towner"])  # the first admin
 
     code, out, _ = await run(data, "invite", "create", "--uses", "2", "--expires", "1h")
     assert code == 0 and re.fullmatch(r"[\w-]{16}", out.strip())
@@ -117,7 +117,7 @@ async def test_admin_commands(tmp_path: Path) -> None:
     code, out, _ = await run(data, "user", "disable", "alice")
     assert code == 0 and "disabled alice" in out
     code, out, _ = await run(data, "user", "list")
-    assert out.splitlines() == ["alice\tdisabled", "root\tadmin"]
+    assert out.splitlines() == ["alice\tdisabled", "root\towner"]
 
 
 async def test_serve_health_invites_and_sigterm(tmp_path: Path, serve: Serve) -> None:

@@ -31,6 +31,10 @@ CREATE TABLE reactions (
 ALTER TABLE members ADD COLUMN notify TEXT NOT NULL DEFAULT 'all'
     CHECK (notify IN ('all', 'mentions', 'none'));
 ALTER TABLE members ADD COLUMN notify_muted INTEGER NOT NULL DEFAULT 0;
+-- As in Slack: channels alert on mentions only, DMs and groups on every message
+-- (storage/rooms.py gives new memberships the same default).
+UPDATE members SET notify = 'mentions'
+ WHERE room_id IN (SELECT id FROM rooms WHERE kind = 'channel');
 ALTER TABLE members ADD COLUMN role TEXT NOT NULL DEFAULT 'member'
     CHECK (role IN ('owner', 'moderator', 'member'));
 ALTER TABLE members ADD COLUMN muted_until REAL;

@@ -18,6 +18,7 @@ import sys
 import textwrap
 from typing import NoReturn
 
+from tchat_client.cli_chat import add_chat_commands
 from tchat_client.exits import EPILOG, ExitCode, Failure, classify
 
 __all__ = ["build_parser", "main"]
@@ -118,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
         "stores the message once",
     )
     send.add_argument("--json", action="store_true", help="print the ack as JSON")
+    send.add_argument(
+        "--reply-to", metavar="SEQ", type=_count, help="answer message number SEQ of the room"
+    )
 
     command("flush", "send whatever is in the outbox")
 
@@ -163,6 +167,27 @@ def build_parser() -> argparse.ArgumentParser:
     join.add_argument("name", metavar="CHANNEL")
     leave = command("leave", "leave a channel or group")
     leave.add_argument("target", metavar="TARGET")
+    add_chat_commands(command)  # edit, delete, react, thread, notify, moderation...
+
+    upload = command(
+        "upload",
+        "upload a file and post it to TARGET (#channel, @user with a conversation "
+        "already, or a group's name); prints the file's id. An interrupted upload of "
+        "the same file resumes where it stopped.",
+    )
+    upload.add_argument("target", metavar="TARGET")
+    upload.add_argument("path", metavar="PATH")
+    upload.add_argument("--message", metavar="TEXT", help="text to post with the file")
+    upload.add_argument("--json", action="store_true", help="print the file and message as JSON")
+
+    download = command(
+        "download",
+        "download a file of one of your rooms into DEST (a folder, default the current "
+        "one, or a file path); prints where it was written. A partial download resumes.",
+    )
+    download.add_argument("file_id", metavar="FILE_ID", type=_count)
+    download.add_argument("dest", metavar="DEST", nargs="?")
+    download.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
 
 

@@ -33,7 +33,7 @@ exit codes:
   0    success (for send: the server acked the message)
   1    usage error, or a request the server refused (e.g. a message too long)
   2    bad credentials, or the session is no longer valid: log in again
-  3    unknown room or user
+  3    unknown room, user or file
   4    server unreachable, or no answer in time
   5    rate limited: try again later
   6    not logged in
@@ -45,7 +45,12 @@ environment:
   TCHAT_PROFILE  the profile to use (default: the one logged in last)
 """
 
-_UNKNOWN = {ErrorCode.ROOM_NOT_FOUND, ErrorCode.USER_NOT_FOUND, ErrorCode.NOT_MEMBER}
+_UNKNOWN = {
+    ErrorCode.ROOM_NOT_FOUND,
+    ErrorCode.USER_NOT_FOUND,
+    ErrorCode.NOT_MEMBER,
+    ErrorCode.FILE_NOT_FOUND,
+}
 _LIMITED = {ErrorCode.RATE_LIMITED, ErrorCode.THROTTLED}
 
 

@@ -19,6 +19,8 @@ from tchat_client.sanitize import visible, visible_line
 
 __all__ = [
     "ack_json",
+    "file_size",
+    "message_extras_json",
     "message_json",
     "message_text",
     "outbox_json",
@@ -46,8 +48,42 @@ def message_json(message: Message, room: Room | None = None) -> str:
             "body": message.body,
             "ts": message.ts,
             "client_msg_id": message.client_msg_id,
+            **message_extras_json(message),
         }
     )
+
+
+def message_extras_json(message: Message) -> dict[str, Any]:
+    """The fields a message gained with issue #5 (replies, edits, deletes,
+    reactions, files), for ``--json``."""
+    reply, card = message.reply, message.file
+    return {
+        "reply_to": message.reply_to,
+        "reply": {
+            "seq": reply.seq,
+            "author": reply.author,
+            "snippet": reply.snippet,
+            "deleted": reply.deleted,
+        }
+        if reply is not None
+        else None,
+        "reply_count": message.reply_count,
+        "edited": message.edited,
+        "deleted": message.deleted,
+        "reactions": [
+            {"emoji": r.emoji, "count": r.count, "users": list(r.users)} for r in message.reactions
+        ],
+        "file": {
+            "id": card.id,
+            "name": card.name,
+            "size": card.size,
+            "mime": card.mime,
+            "sha256": card.sha256,
+        }
+        if card is not None
+        else None,
+        "change": message.change,
+    }
 
 
 def ack_json(ack: wire.Ack, room: Room | None) -> str:
@@ -64,17 +100,55 @@ def ack_json(ack: wire.Ack, room: Room | None) -> str:
     )
 
 
-def message_text(message: Message, *, raw: bool = False) -> str:
-    """``2024-05-01 12:00:03 <alice> text``; later lines of a body are indented.
+def message_text(message: Message, *, raw: bool = False, quote: bool = True) -> str:
+    """``2024-05-01 12:00:03 #12 <alice> text``; later lines of a body are indented,
+    then (indented too) the quote of the message it answers (``↳ re #3 bob:
+    snippet``; not with ``quote=False``), its file card (``📎 name (size)``), its
+    reactions (``👍 2  🎉 1``) and its reply count. ``(edited)`` ends an edited
+    body; a deleted message is ``[deleted]``.
 
     ``raw`` leaves the body and name as they came (``tchat history --raw``): escape
     sequences then reach the terminal, which executes them.
     """
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(message.ts))
     show = (lambda text: text) if raw else visible
-    lines = show(message.body).split("\n")
-    head = f"{stamp} <{show(message.author)}> {lines[0]}"
-    return "\n".join([head, *(f"    {line}" for line in lines[1:])])
+    number = f"#{message.seq} " if message.seq is not None else ""
+    body = "[deleted]" if message.deleted else show(message.body)
+    if message.edited is not None and not message.deleted:
+        body += " (edited)"
+    lines = body.split("\n")
+    head = f"{stamp} {number}<{show(message.author)}> {lines[0]}"
+    extras = [] if message.deleted else _extras(message, quote)
+    return "\n".join([head, *(f"    {line}" for line in lines[1:] + extras)])
+
+
+def _extras(message: Message, quote: bool) -> list[str]:
+    """The lines under a message's body: reply quote, file card, reactions, replies."""
+    lines = []
+    reply = message.reply
+    if quote and reply is not None:
+        said = "[deleted]" if reply.deleted else visible_line(reply.snippet)
+        lines.append(f"↳ re #{reply.seq} {visible_line(reply.author)}: {said}")
+    elif quote and message.reply_to is not None:
+        lines.append(f"↳ re #{message.reply_to}")
+    if message.file is not None:
+        lines.append(f"📎 {visible_line(message.file.name)} ({file_size(message.file.size)})")
+    if message.reactions:
+        lines.append("  ".join(f"{visible_line(r.emoji)} {r.count}" for r in message.reactions))
+    if message.reply_count:
+        plural = "y" if message.reply_count == 1 else "ies"
+        lines.append(f"💬 {message.reply_count} repl{plural}")
+    return lines
+
+
+def file_size(size: int) -> str:
+    """``512 B``, ``1.5 KiB``, ``25 MiB``."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{size} B" if unit == "B" else f"{value:.3g} {unit}"
+        value /= 1024
+    return f"{size} B"
 
 
 def search_text(message: Message, room_label: str) -> str:
@@ -109,6 +183,10 @@ def rooms_json(rooms: Iterable[Room]) -> str:
                 "members": room.member_count,
                 "latest_seq": room.latest_seq,
                 "dm_user": room.dm_user,
+                "last_read_seq": room.last_read_seq,
+                "notify": room.notify,
+                "muted": room.muted,
+                "role": room.role,
             }
             for room in _sorted(rooms)
         ],

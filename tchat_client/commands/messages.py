@@ -21,10 +21,11 @@ from tchat_client.core.errors import ClientError, RequestFailed
 from tchat_client.core.outbox import Outbox
 from tchat_client.exits import ExitCode, Failure, classify
 
-__all__ = ["flush", "outbox", "send"]
+__all__ = ["flush", "outbox", "read_text", "send"]
 
 
-def _read_text(args: argparse.Namespace) -> str:
+def read_text(args: argparse.Namespace) -> str:
+    """The message from the arguments, else from stdin (a pipe or the terminal)."""
     if args.text:
         return " ".join(args.text)
     if sys.stdin.isatty():
@@ -34,7 +35,7 @@ def _read_text(args: argparse.Namespace) -> str:
 
 
 async def send(args: argparse.Namespace) -> int:
-    text = _read_text(args)
+    text = read_text(args)
     if not text.strip():
         raise Failure(ExitCode.ERROR, "nothing to send: the message is empty")
     if args.id is not None and not 1 <= len(args.id) <= 64:
@@ -45,7 +46,9 @@ async def send(args: argparse.Namespace) -> int:
     try:
         client.load()
         existed = args.id is not None and client.outbox.get(args.id) is not None
-        cid = client.send_to(args.target, text, client_msg_id=args.id)
+        cid = client.send_to(
+            args.target, text, client_msg_id=args.id, reply_to=getattr(args, "reply_to", None)
+        )
         if args.queue:
             return ExitCode.OK
         try:
@@ -74,6 +77,9 @@ def _send_failure(
     if isinstance(exc, TimeoutError):
         if refusal is not None and refusal.code == ErrorCode.RATE_LIMITED:
             code, text = ExitCode.RATE_LIMITED, "rate limited by the server"
+        elif refusal is not None and refusal.code == ErrorCode.SLOW_MODE:
+            after = f" (retry in {refusal.retry_after:.0f} s)" if refusal.retry_after else ""
+            code, text = ExitCode.RATE_LIMITED, f"the room is in slow mode{after}"
         else:
             code, text = ExitCode.UNREACHABLE, f"no answer from the server within {timeout:g} s"
     else:

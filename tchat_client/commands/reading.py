@@ -2,7 +2,13 @@
 
 Text output shows terminal escapes and other controls in message bodies as visible
 symbols (``tchat_client.sanitize``); ``--raw`` prints bodies as they were sent,
-and ``--json`` prints them exactly, JSON-escaped.
+and ``--json`` prints them exactly, JSON-escaped. Messages show as they now are:
+``(edited)``, ``[deleted]``, the quote of the message a reply answers, file cards
+and reactions (``output.message_text``; the same fields in ``--json``).
+
+``tail -f`` prints a message again, whole, each time it changes (an edit, a
+delete, a reaction: in ``--json`` the same ``seq`` with a higher ``change``), and
+moderation in the room as a line on stderr.
 """
 
 from __future__ import annotations
@@ -18,12 +24,15 @@ from tchat_client.core.client import Client
 from tchat_client.core.events import (
     ConnectionChanged,
     MessageAdded,
+    MessageChanged,
+    ModerationNotice,
     RoomRemoved,
     RoomReset,
     StateReset,
 )
 from tchat_client.core.models import Message, Room
 from tchat_client.exits import ExitCode, Failure
+from tchat_client.sanitize import visible_line
 
 __all__ = ["history", "rooms", "tail"]
 
@@ -66,6 +75,11 @@ async def tail(args: argparse.Namespace) -> int:
                     if (event.message.seq or 0) > last:
                         show(event.message)
                         last = event.message.seq or last
+                elif isinstance(event, MessageChanged) and event.message.room == room.id:
+                    if 0 < (event.message.seq or 0) <= last:
+                        show(event.message)
+                elif isinstance(event, ModerationNotice) and event.room_id == room.id:
+                    warn(moderation_line(event))
                 elif isinstance(event, RoomReset) and event.room_id == room.id:
                     last = await _catch_up(client, room.id, last, show)
                 elif isinstance(event, StateReset):
@@ -105,6 +119,25 @@ def _printer(args: argparse.Namespace, room: Room) -> Callable[[Message], None]:
         print(line, flush=True)
 
     return show
+
+
+def moderation_line(event: ModerationNotice) -> str:
+    """``alice muted bob for 10m (reason)``, made safe to show."""
+    who = visible_line(event.user) if event.user else ""
+    what = {
+        "kick": f"kicked {who}",
+        "ban": f"banned {who}",
+        "unban": f"unbanned {who}",
+        "mute": f"muted {who}",
+        "unmute": f"unmuted {who}",
+        "role": f"made {who} {event.role or 'member'}",
+        "slow_mode": f"set slow mode to {event.seconds} s" if event.seconds else "ended slow mode",
+        "lock": "locked the room",
+        "unlock": "unlocked the room",
+        "delete": f"deleted message #{event.seq} of {who}" if who else f"deleted #{event.seq}",
+    }.get(event.action, visible_line(event.action))
+    reason = f" ({visible_line(event.reason)})" if event.reason else ""
+    return f"{visible_line(event.by)} {what}{reason}"
 
 
 def _report(event: ConnectionChanged, client: Client) -> None:

@@ -7,17 +7,23 @@ room; it only ever advances over a contiguous run of seqs, so a gap is never
 skipped silently. The epoch names the server database the seqs belong to: when
 the server reports another one, everything here is void and is wiped.
 
+Messages change after they are stored (edits, deletes, reactions, reply counts):
+a row holds a message as it was last seen, and ``synced_change`` of a room is the
+change cursor sent in the hello (``hello.changes``) so that the server replays
+the changes missed while away. Files written by an older tchat gain the new
+columns when opened (their messages then look unchanged until a change arrives).
+
 A cache, not a record: ``synchronous=NORMAL`` (survives a crash of the client,
 maybe not a power cut) and the oldest messages are trimmed.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from tchat_client.core.localdb import open_local_db
+from tchat_client.core.cache_rows import message_from_row, message_to_row, room_from_row
+from tchat_client.core.localdb import add_missing_columns, open_local_db
 from tchat_client.core.models import Message, Room
 
 __all__ = ["Cache"]
@@ -37,6 +43,7 @@ CREATE TABLE IF NOT EXISTS rooms (
     dm_user         TEXT,
     others_read_seq INTEGER NOT NULL DEFAULT 0,
     synced_seq      INTEGER NOT NULL DEFAULT 0
+    -- and the _ADDED_ROOM_COLUMNS below
 );
 CREATE TABLE IF NOT EXISTS messages (
     room          INTEGER NOT NULL,
@@ -47,44 +54,54 @@ CREATE TABLE IF NOT EXISTS messages (
     ts            REAL NOT NULL,
     client_msg_id TEXT,
     PRIMARY KEY (room, seq)
+    -- and the _ADDED_MESSAGE_COLUMNS below
 ) WITHOUT ROWID;
 """
 
+_ADDED_ROOM_COLUMNS = {
+    "latest_change": "INTEGER NOT NULL DEFAULT 0",
+    "notify": "TEXT NOT NULL DEFAULT 'all'",
+    "muted": "INTEGER NOT NULL DEFAULT 0",
+    "role": "TEXT NOT NULL DEFAULT 'member'",
+    "slow_mode": "INTEGER NOT NULL DEFAULT 0",
+    "locked": "INTEGER NOT NULL DEFAULT 0",
+    "muted_until": "REAL",
+    "synced_change": "INTEGER NOT NULL DEFAULT 0",
+}
+"""Columns added for issue #5; ``synced_change`` is the change cursor (hello.changes)."""
+
+_ADDED_MESSAGE_COLUMNS = {
+    "reply_to": "INTEGER",
+    "reply": "TEXT",  # JSON: {seq, author, snippet, deleted}
+    "reply_count": "INTEGER NOT NULL DEFAULT 0",
+    "edited": "REAL",
+    "deleted": "INTEGER NOT NULL DEFAULT 0",
+    "reactions": "TEXT",  # JSON: [[emoji, [user, ...]], ...]
+    "file": "TEXT",  # JSON: {id, name, size, mime, sha256}
+    "change": "INTEGER NOT NULL DEFAULT 0",
+}
+
+_UPDATE_SET = (
+    "id = excluded.id, author = excluded.author, body = excluded.body, ts = excluded.ts, "
+    "client_msg_id = excluded.client_msg_id, reply_to = excluded.reply_to, "
+    "reply = excluded.reply, reply_count = excluded.reply_count, edited = excluded.edited, "
+    "deleted = excluded.deleted, reactions = excluded.reactions, file = excluded.file, "
+    "change = excluded.change"
+)
+
 _ROOM_FIELDS = (
     "id, name, kind, topic, member_count, latest_seq, last_read_seq, unread, mentions, "
-    "dm_user, others_read_seq"
+    "dm_user, others_read_seq, latest_change, notify, muted, role, slow_mode, locked, "
+    "muted_until"
+)
+
+_MESSAGE_FIELDS = (
+    "room, seq, id, author, body, ts, client_msg_id, reply_to, reply, reply_count, edited, "
+    "deleted, reactions, file, change"
 )
 
 KEEP_PER_ROOM = 1000
 """Messages kept per room; older ones are fetched again when scrolled to."""
-
-
-def _room(row: sqlite3.Row) -> Room:
-    return Room(
-        id=row["id"],
-        name=row["name"],
-        kind=row["kind"],
-        topic=row["topic"],
-        member_count=row["member_count"],
-        latest_seq=row["latest_seq"],
-        last_read_seq=row["last_read_seq"],
-        unread=row["unread"],
-        mentions=row["mentions"],
-        dm_user=row["dm_user"],
-        others_read_seq=row["others_read_seq"],
-    )
-
-
-def _message(row: sqlite3.Row) -> Message:
-    return Message(
-        room=row["room"],
-        seq=row["seq"],
-        id=row["id"],
-        author=row["author"],
-        body=row["body"],
-        ts=row["ts"],
-        client_msg_id=row["client_msg_id"],
-    )
 
 
 class Cache:
@@ -94,6 +111,8 @@ class Cache:
         self.path = path
         self._db = open_local_db(path, "NORMAL")
         self._db.executescript(_SCHEMA)
+        add_missing_columns(self._db, "rooms", _ADDED_ROOM_COLUMNS)
+        add_missing_columns(self._db, "messages", _ADDED_MESSAGE_COLUMNS)
 
     def close(self) -> None:
         self._db.close()
@@ -129,19 +148,25 @@ class Cache:
 
     def rooms(self) -> list[Room]:
         rows = self._db.execute(f"SELECT {_ROOM_FIELDS} FROM rooms ORDER BY id").fetchall()
-        return [_room(row) for row in rows]
+        return [room_from_row(row) for row in rows]
 
     def save_room(self, room: Room) -> None:
-        """Insert or update a room; a new room starts following at its latest seq."""
+        """Insert or update a room; a new room starts following at its latest seq
+        and its latest change (what is fetched later comes as it is then)."""
         self._db.execute(
             "INSERT INTO rooms(id, name, kind, topic, member_count, latest_seq, last_read_seq, "
-            "unread, mentions, dm_user, others_read_seq, synced_seq) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+            "unread, mentions, dm_user, others_read_seq, latest_change, notify, muted, role, "
+            "slow_mode, locked, muted_until, synced_seq, synced_change) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET "
             "name = excluded.name, kind = excluded.kind, topic = excluded.topic, "
             "member_count = excluded.member_count, latest_seq = excluded.latest_seq, "
             "last_read_seq = excluded.last_read_seq, unread = excluded.unread, "
             "mentions = excluded.mentions, dm_user = excluded.dm_user, "
-            "others_read_seq = excluded.others_read_seq",
+            "others_read_seq = excluded.others_read_seq, "
+            "latest_change = excluded.latest_change, notify = excluded.notify, "
+            "muted = excluded.muted, role = excluded.role, slow_mode = excluded.slow_mode, "
+            "locked = excluded.locked, muted_until = excluded.muted_until",
             (
                 room.id,
                 room.name,
@@ -154,7 +179,15 @@ class Cache:
                 room.mentions,
                 room.dm_user,
                 room.others_read_seq,
+                room.latest_change,
+                room.notify,
+                int(room.muted),
+                room.role,
+                room.slow_mode,
+                int(room.locked),
+                room.muted_until,
                 room.latest_seq,
+                room.latest_change,
             ),
         )
 
@@ -187,6 +220,35 @@ class Cache:
         row = self._db.execute("SELECT synced_seq FROM rooms WHERE id = ?", (room_id,)).fetchone()
         return int(row[0]) if row else None
 
+    def synced_changes(self) -> dict[int, int]:
+        """Room id -> change cursor, for the hello's ``changes``."""
+        rows = self._db.execute("SELECT id, synced_change FROM rooms").fetchall()
+        return {int(row[0]): int(row[1]) for row in rows}
+
+    def synced_change(self, room_id: int) -> int | None:
+        row = self._db.execute(
+            "SELECT synced_change FROM rooms WHERE id = ?", (room_id,)
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def set_synced_change(self, room_id: int, change: int, *, only_forward: bool = True) -> None:
+        """Move a room's change cursor (forward only, unless told: after a replay
+        the server's ``latest_change`` is the truth)."""
+        if only_forward:
+            self._db.execute(
+                "UPDATE rooms SET synced_change = ? WHERE id = ? AND synced_change < ?",
+                (change, room_id, change),
+            )
+        else:
+            self._db.execute("UPDATE rooms SET synced_change = ? WHERE id = ?", (change, room_id))
+
+    def held_range(self, room_id: int) -> tuple[int, int] | None:
+        """The lowest and highest seq held for a room (None: nothing held)."""
+        row = self._db.execute(
+            "SELECT min(seq), max(seq) FROM messages WHERE room = ?", (room_id,)
+        ).fetchone()
+        return (int(row[0]), int(row[1])) if row and row[0] is not None else None
+
     def restart_room(self, room_id: int, seq: int) -> None:
         """Drop a room's messages and follow it from ``seq`` (too many were missed)."""
         self._db.execute("DELETE FROM messages WHERE room = ?", (room_id,))
@@ -195,17 +257,23 @@ class Cache:
     # ---------------------------------------------------------- messages
 
     def add_messages(self, messages: Iterable[Message]) -> None:
-        """Store messages (known seqs are kept as they are) and advance the resume
-        point of their rooms over whatever is now contiguous."""
+        """Store messages and advance the resume point of their rooms over whatever
+        is now contiguous. A seq already held is replaced only by a newer version
+        of the message (a higher ``change``): a page fetched earlier never undoes
+        an edit that arrived since. The same version may bring a reply's quote of
+        its parent as it now is (quotes have no change number)."""
         batch = [m for m in messages if m.room is not None and m.seq is not None]
         if not batch:
             return
         self._db.execute("BEGIN")
         try:
             self._db.executemany(
-                "INSERT OR IGNORE INTO messages(room, seq, id, author, body, ts, client_msg_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(m.room, m.seq, m.id, m.author, m.body, m.ts, m.client_msg_id) for m in batch],
+                f"INSERT INTO messages({_MESSAGE_FIELDS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                f"ON CONFLICT(room, seq) DO UPDATE SET {_UPDATE_SET} "
+                "WHERE excluded.change > messages.change OR (excluded.change = messages.change "
+                "AND excluded.reply IS NOT messages.reply)",
+                [message_to_row(m) for m in batch],
             )
             for room_id in {m.room for m in batch if m.room is not None}:
                 self._advance(room_id)
@@ -213,6 +281,17 @@ class Cache:
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+
+    def update_message(self, message: Message) -> bool:
+        """A changed message (``message_updated``): replace the row if it is held
+        and older; a message not held stays out (the cache keeps recent runs)."""
+        row = message_to_row(message)
+        cursor = self._db.execute(
+            f"UPDATE messages SET {_UPDATE_SET.replace('excluded.', ':')} "
+            "WHERE room = :room AND seq = :seq AND change < :change",
+            dict(zip([f.strip() for f in _MESSAGE_FIELDS.split(",")], row, strict=True)),
+        )
+        return cursor.rowcount > 0
 
     def _advance(self, room_id: int) -> None:
         synced = self.synced_seq(room_id)
@@ -230,11 +309,10 @@ class Cache:
     def recent(self, room_id: int, limit: int = 100) -> list[Message]:
         """The newest ``limit`` messages of a room, oldest first."""
         rows = self._db.execute(
-            "SELECT room, seq, id, author, body, ts, client_msg_id FROM messages "
-            "WHERE room = ? ORDER BY seq DESC LIMIT ?",
+            f"SELECT {_MESSAGE_FIELDS} FROM messages WHERE room = ? ORDER BY seq DESC LIMIT ?",
             (room_id, limit),
         ).fetchall()
-        return [_message(row) for row in reversed(rows)]
+        return [message_from_row(row) for row in reversed(rows)]
 
     def trim(self, keep: int = KEEP_PER_ROOM) -> None:
         """Keep only the newest ``keep`` messages of each room."""

@@ -3,8 +3,10 @@
 It wires the connection, the state, the cache, the outbox and the sender, and
 offers what a user does: send (to the outbox first, returning the
 ``client_msg_id`` at once), wait for delivery, page history, join, leave,
-create, invite, set a topic or a presence, type, mark read. The state's change
-events are the way to watch everything else.
+create, invite, set a topic or a presence, type, mark read. Edits, deletes,
+reactions, threads and notification levels are in ``actions.py`` (``Client``
+inherits them), moderation in ``client.moderation``. The state's change events
+are the way to watch everything else.
 
     async with Client(profile) as client:      # shows the cache, connects, resumes
         cid = client.send_to("#general", "hi")
@@ -22,19 +24,19 @@ from typing import Any, Literal, TypeVar
 import msgspec
 
 from shared import frames as wire
-from shared.errors import ErrorCode
+from tchat_client.core.actions import MessageActions, check_message, outgoing_message
 from tchat_client.core.cache import Cache
 from tchat_client.core.connection import Backoff, Connection
 from tchat_client.core.errors import (
     ClientError,
     ConnectionLost,
     NotConnected,
-    RequestFailed,
     UnknownTarget,
 )
 from tchat_client.core.events import ChangeEvent
 from tchat_client.core.link import Link
 from tchat_client.core.models import Member, Message, Room
+from tchat_client.core.moderation import Moderation
 from tchat_client.core.outbox import Outbox, OutboxEntry
 from tchat_client.core.profile import Profile
 from tchat_client.core.requests import Requester
@@ -53,7 +55,7 @@ OUTBOX_POLL = 2.0
 """Seconds between checks for messages another process queued (``tchat send --queue``)."""
 
 
-class Client:
+class Client(MessageActions):
     def __init__(
         self,
         profile: Profile,
@@ -100,6 +102,8 @@ class Client:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.files = Transfers(self)
         """Uploads and downloads (``client.files.upload(room_id, path)``)."""
+        self.moderation = Moderation(self.call)
+        """Kick, ban, mute, roles, slow mode, lock (``client.moderation.kick(...)``)."""
         self._loaded = False
         self._started = False
 
@@ -116,7 +120,7 @@ class Client:
         messages = [m for room in rooms for m in self.cache.recent(room.id)]
         self.state.load(self.cache.user or self.profile.user, self.cache.epoch, rooms, messages)
         for entry in self.outbox.entries():
-            self.state.outgoing_added(self._outgoing(entry))
+            self.state.outgoing_added(outgoing_message(self.state, entry))
 
     async def start(self, *, wait: bool = True) -> None:
         """Load, then connect. With ``wait``, return once connected and caught up
@@ -183,8 +187,18 @@ class Client:
 
     # ------------------------------------------------------------- sending
 
-    def send(self, room_id: int, text: str, *, client_msg_id: str | None = None) -> str:
+    def send(
+        self,
+        room_id: int,
+        text: str,
+        *,
+        client_msg_id: str | None = None,
+        reply_to: int | None = None,
+        file_id: int | None = None,
+    ) -> str:
         """Queue a message to one of our rooms; it is on disk when this returns.
+        ``reply_to``: the seq it answers (same room); ``file_id``: an uploaded
+        file to show as its card (the text may then be empty).
 
         Raises:
             UnknownTarget: not one of our rooms.
@@ -193,9 +207,17 @@ class Client:
         room = self.state.rooms.get(room_id)
         if room is None:
             raise UnknownTarget(f"no room {room_id} among yours")
-        return self._queue(room.label, room, text, client_msg_id)
+        return self._queue(room.label, room, text, client_msg_id, reply_to, file_id)
 
-    def send_to(self, target: str, text: str, *, client_msg_id: str | None = None) -> str:
+    def send_to(
+        self,
+        target: str,
+        text: str,
+        *,
+        client_msg_id: str | None = None,
+        reply_to: int | None = None,
+        file_id: int | None = None,
+    ) -> str:
         """Queue a message to ``#channel``, ``@user`` or a group's name. A name not
         known yet (offline, a new room) is resolved once connected; if it names
         nothing then, the message fails with ``room_not_found``."""
@@ -204,45 +226,32 @@ class Client:
         except ValueError as exc:
             raise UnknownTarget(str(exc)) from None
         room = resolve_target(parsed, self.state.rooms.values())
-        return self._queue(room.label if room else parsed.label, room, text, client_msg_id)
+        label = room.label if room else parsed.label
+        return self._queue(label, room, text, client_msg_id, reply_to, file_id)
 
-    def _queue(self, label: str, room: Room | None, text: str, cid: str | None) -> str:
-        try:
-            wire.Send(client_msg_id=cid or "x", body=text, room=1)
-        except (ValueError, msgspec.ValidationError) as exc:
-            raise RequestFailed(ErrorCode.BAD_FRAME, f"this text cannot be sent: {exc}") from None
-        if not text.strip():
-            raise RequestFailed(ErrorCode.EMPTY_BODY, "a message needs some text")
-        limit = self.state.limits.max_body if self.state.limits else 16_384
-        if len(text.rstrip()) > limit:
-            raise RequestFailed(
-                ErrorCode.BODY_TOO_LONG,
-                f"a message has at most {limit} characters (this one has {len(text.rstrip())})",
-            )
+    def _queue(
+        self,
+        label: str,
+        room: Room | None,
+        text: str,
+        cid: str | None,
+        reply_to: int | None = None,
+        file_id: int | None = None,
+    ) -> str:
+        check_message(text, cid, reply_to, file_id, self.state.limits)
         entry = self.outbox.add(
             label,
             text,
             room_id=room.id if room else None,
             epoch=self.state.epoch if room else None,
             client_msg_id=cid,
+            reply_to=reply_to,
+            file_id=file_id,
         )
         if entry.client_msg_id not in self.state.outgoing:
-            self.state.outgoing_added(self._outgoing(entry))
+            self.state.outgoing_added(outgoing_message(self.state, entry))
         self._sender.wake()
         return entry.client_msg_id
-
-    def _outgoing(self, entry: OutboxEntry) -> Message:
-        return Message(
-            room=entry.room_id if entry.epoch == self.state.epoch else None,
-            seq=None,
-            author=self.state.me,
-            body=entry.body,
-            ts=entry.created_at,
-            client_msg_id=entry.client_msg_id,
-            state=entry.state,
-            target=entry.target,
-            error=entry.error,
-        )
 
     async def wait_delivered(self, cid: str) -> wire.Ack:
         """The ack of a queued message (bound the wait with ``asyncio.timeout``).
@@ -309,28 +318,6 @@ class Client:
         """Messages newer than seq ``after``, oldest first (to catch up a gap)."""
         return await self._requests.history_after(room_id, after, limit)
 
-    async def search(
-        self, query: str, limit: int = 50, *, before_id: int | None = None
-    ) -> list[Message]:
-        """Messages of our rooms matching ``query`` (words and ``from:``, ``in:``,
-        ``before:``, ``after:``, ``has:file``; docs/PROTOCOL.md), newest first; up
-        to ``limit``, older than message id ``before_id`` when given.
-
-        Raises:
-            RequestFailed: ``query_invalid``, ``room_not_found``, ``not_member``,
-                ``user_not_found``.
-        """
-        found: list[Message] = []
-        cursor = before_id
-        while len(found) < limit:
-            ask = wire.Search(query=query, limit=min(100, limit - len(found)), before_id=cursor)
-            page = await self._requests.call(ask, wire.SearchResults)
-            found.extend(Message.from_info(info) for info in page.messages)
-            if not page.more or not page.messages:
-                break
-            cursor = page.messages[-1].id
-        return found
-
     async def join(self, name: str) -> Room:
         await self._requests.call(wire.Join(name=name), wire.Ok, retry=False)
         return self._find("#" + name.removeprefix("#"))
@@ -367,7 +354,7 @@ class Client:
     async def members(self, room_id: int) -> list[Member]:
         """The member list with presence (also announced as ``MembersChanged``)."""
         answer = await self._requests.call(wire.Members(room=room_id), wire.MemberList)
-        return [Member(m.user, m.status, m.text) for m in answer.members]
+        return [Member(m.user, m.status, m.text, m.role, m.muted_until) for m in answer.members]
 
     async def channels(self) -> list[wire.ChannelInfo]:
         """The directory of public channels."""
@@ -414,7 +401,7 @@ class Client:
             if self.outbox.changed_elsewhere():
                 for entry in self.outbox.entries():
                     if entry.client_msg_id not in self.state.outgoing:
-                        self.state.outgoing_added(self._outgoing(entry))
+                        self.state.outgoing_added(outgoing_message(self.state, entry))
                 self._sender.wake()
                 self._link.pulse()
 

@@ -44,9 +44,10 @@ AUTH_CODES = frozenset(
 """First-frame errors that retrying with the same credentials cannot fix."""
 
 TRANSIENT_SEND_CODES = frozenset(
-    {ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE, ErrorCode.INTERNAL}
+    {ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE, ErrorCode.INTERNAL, ErrorCode.SLOW_MODE}
 )
-"""Refusals of a send that a later attempt may overcome; any other fails the message."""
+"""Refusals of a send that a later attempt may overcome; any other fails the message.
+(Slow mode: the message waits its turn, ``retry_after``, in the outbox.)"""
 
 
 class ClientError(Exception):

@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["open_local_db"]
+__all__ = ["add_missing_columns", "open_local_db"]
 
 
 def open_local_db(path: Path, synchronous: Literal["NORMAL", "FULL"]) -> sqlite3.Connection:
@@ -22,3 +22,17 @@ def open_local_db(path: Path, synchronous: Literal["NORMAL", "FULL"]) -> sqlite3
     db.execute("PRAGMA journal_mode=WAL")
     db.execute(f"PRAGMA synchronous={synchronous}")
     return db
+
+
+def add_missing_columns(db: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
+    """``ALTER TABLE ADD COLUMN`` for each of ``columns`` the table lacks: a file
+    written by an older tchat opens as it is and gains the new columns."""
+    have = {str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")}
+    for name, declaration in columns.items():
+        if name not in have:
+            try:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+            except sqlite3.OperationalError as exc:
+                # Another process of the profile added it between our look and now.
+                if "duplicate column" not in str(exc):
+                    raise

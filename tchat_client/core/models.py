@@ -77,6 +77,12 @@ class Room:
     def label(self) -> str:
         return room_label(self.kind, self.name, self.dm_user)
 
+    @property
+    def first_unread_seq(self) -> int | None:
+        """Where "new messages" begin (the seq after the read marker), or None when
+        the room is read to its end."""
+        return self.last_read_seq + 1 if self.latest_seq > self.last_read_seq else None
+
     @classmethod
     def from_info(cls, info: RoomInfo, others_read_seq: int = 0) -> Room:
         """``others_read_seq``: what the client already knows (a live receipt may be
@@ -204,3 +210,7 @@ class Member:
     user: str
     status: Literal["online", "away", "dnd", "offline"] = "offline"
     text: str = ""
+    role: RoomRole = "member"
+    """The member's role in the room."""
+    muted_until: float | None = None
+    """A moderator muted the member (0: until unmuted)."""

@@ -9,6 +9,9 @@ the sender flushes them in that order, one room (lane) at a time.
 Several processes of one profile may share the file (the TUI and a cron job's
 ``tchat send --queue``): SQLite serialises them and the server's idempotency
 makes a row sent by both harmless.
+
+A reply (``reply_to``) and a file card (``file_id``) travel with the row. They were
+added after the first release: an older outbox gains the columns when opened.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from tchat_client.core.localdb import open_local_db
+from tchat_client.core.localdb import add_missing_columns, open_local_db
 
 __all__ = ["Outbox", "OutboxEntry", "OutboxState", "new_client_msg_id"]
 
@@ -38,13 +41,18 @@ CREATE TABLE IF NOT EXISTS outbox (
     state         TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'failed')),
     attempts      INTEGER NOT NULL DEFAULT 0,  -- times written to a socket
     error_code    TEXT,
-    error         TEXT
+    error         TEXT,
+    reply_to      INTEGER,                -- the seq (same room) this message answers
+    file_id       INTEGER                 -- an uploaded file to show as its card
 );
 """
 
+_ADDED_COLUMNS = {"reply_to": "INTEGER", "file_id": "INTEGER"}
+"""Columns an outbox written by an older tchat lacks (added on open)."""
+
 _COLUMNS = (
     "position, client_msg_id, target, room_id, epoch, body, created_at, state, attempts, "
-    "error_code, error"
+    "error_code, error, reply_to, file_id"
 )
 
 
@@ -66,6 +74,8 @@ class OutboxEntry:
     attempts: int
     error_code: str | None = None
     error: str | None = None
+    reply_to: int | None = None
+    file_id: int | None = None
 
     def lane(self, epoch: str | None) -> str:
         """Messages in one lane are sent in order, one at a time: the room when it is
@@ -94,6 +104,8 @@ def _entry(row: sqlite3.Row) -> OutboxEntry:
         attempts=row["attempts"],
         error_code=row["error_code"],
         error=row["error"],
+        reply_to=row["reply_to"],
+        file_id=row["file_id"],
     )
 
 
@@ -105,6 +117,7 @@ class Outbox:
         # FULL: a row is on disk, not just in the OS cache, before add() returns.
         self._db = open_local_db(path, "FULL")
         self._db.execute(_SCHEMA)
+        add_missing_columns(self._db, "outbox", _ADDED_COLUMNS)
         self._data_version = self._version()
 
     def close(self) -> None:
@@ -130,14 +143,16 @@ class Outbox:
         room_id: int | None = None,
         epoch: str | None = None,
         client_msg_id: str | None = None,
+        reply_to: int | None = None,
+        file_id: int | None = None,
     ) -> OutboxEntry:
         """Store a message to send; with a ``client_msg_id`` already present, keep
         the existing row (a script retrying with ``--id`` queues nothing twice)."""
         cid = client_msg_id or new_client_msg_id()
         self._db.execute(
             "INSERT OR IGNORE INTO outbox(client_msg_id, target, room_id, epoch, body, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (cid, target, room_id, epoch, body, time.time()),
+            "created_at, reply_to, file_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (cid, target, room_id, epoch, body, time.time(), reply_to, file_id),
         )
         entry = self.get(cid)
         assert entry is not None

@@ -150,7 +150,14 @@ class Sender:
         cid = entry.client_msg_id
         room_id = entry.room_id if entry.epoch == self._epoch else None
         dm = None if room_id is not None else parse_target(entry.target).name
-        frame = wire.Send(client_msg_id=cid, body=entry.body, room=room_id, dm=dm)
+        frame = wire.Send(
+            client_msg_id=cid,
+            body=entry.body,
+            room=room_id,
+            dm=dm,
+            reply_to=entry.reply_to,
+            file=entry.file_id,
+        )
         future: asyncio.Future[wire.Ack | wire.Error] = asyncio.get_running_loop().create_future()
         self._answers[cid] = future
         try:

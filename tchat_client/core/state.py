@@ -2,17 +2,20 @@
 
 Changed only by server events (and by the outbox for our own messages' states);
 every change is announced as a typed event from ``events.py`` to subscribers.
-Nothing here knows about widgets, sockets or files.
+Nothing here knows about widgets, sockets or files. Changed messages, moderation
+and the "since you were away" summary are in ``changes.py`` (``State`` inherits
+``ChangedMessages``); who a message mentions and whether it alerts, in
+``mentions.py`` (re-exported here).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from shared import frames as wire
+from tchat_client.core.changes import ChangedMessages
 from tchat_client.core.events import (
     ChangeEvent,
     ConnectionChanged,
@@ -30,16 +33,14 @@ from tchat_client.core.events import (
     TopicChanged,
     TypingChanged,
 )
+from tchat_client.core.mentions import mentioned_names, mentions_me, should_alert
 from tchat_client.core.models import Member, Message, MessageState, Presence, Room
 from tchat_client.core.subscribers import EventStream, Subscribers
 from tchat_client.core.typists import Typists
 
-__all__ = ["State"]
+__all__ = ["State", "mentions", "mentions_me", "should_alert"]
 
 log = logging.getLogger("tchat.client")
-
-_MENTION = re.compile(r"(?<![\w@])@([\w.\-]{2,32})")
-"""The server's mention syntax (services/messages.py), to count mentions live."""
 
 MAX_IN_MEMORY = 5000
 """Messages held per room; the oldest beyond this are dropped (the cache and the
@@ -47,11 +48,11 @@ server still have them)."""
 
 
 def mentions(body: str, user: str) -> bool:
-    wanted = user.casefold()
-    return any(name.rstrip(".-").casefold() == wanted for name in _MENTION.findall(body))
+    """``body`` names ``user`` with ``@`` (by name only; see ``mentions_me``)."""
+    return user.casefold() in mentioned_names(body)
 
 
-class State:
+class State(ChangedMessages):
     def __init__(self) -> None:
         self.me = ""
         self.epoch: str | None = None
@@ -157,8 +158,10 @@ class State:
     # ------------------------------------------------------------ messages
 
     def add_message(self, info: wire.MessageInfo) -> Message | None:
-        """A live or replayed message; None when this seq is already held."""
+        """A live or replayed message; None when this seq is already held (a newer
+        version of a held one replaces it: ``refresh``)."""
         if info.seq in self._messages.get(info.room, {}):
+            self.refresh(info)
             return None
         own = info.author == self.me
         message = Message.from_info(info, self._own_state(info.room, info.seq) if own else None)
@@ -185,6 +188,7 @@ class State:
         new: list[Message] = []
         for info in infos:
             if info.seq in held:
+                self.refresh(info)
                 continue
             own = info.author == self.me
             message = Message.from_info(info, self._own_state(room_id, info.seq) if own else None)
@@ -221,7 +225,7 @@ class State:
                     room,
                     latest_seq=seq,
                     unread=room.unread + unseen,
-                    mentions=room.mentions + (unseen and mentions(message.body, self.me)),
+                    mentions=room.mentions + (unseen and self._mentions(message)),
                 )
             self._set_room(room)
         self._typists.stopped(room_id, message.author)
@@ -286,7 +290,8 @@ class State:
             self._emit(TopicChanged(frame.room, frame.topic, frame.by))
         elif isinstance(frame, wire.MemberList):
             self.members[frame.room] = {
-                m.user: Member(m.user, m.status, m.text) for m in frame.members
+                m.user: Member(m.user, m.status, m.text, m.role, m.muted_until)
+                for m in frame.members
             }
             self._emit(MembersChanged(frame.room, tuple(self.members[frame.room].values())))
         elif isinstance(frame, wire.PresenceChanged):
@@ -296,6 +301,10 @@ class State:
                 self._typists.started(frame.room, frame.user, frame.expires_in)
         elif isinstance(frame, wire.ReadMarkerMoved):
             self._read_marker(frame.room, frame.user, frame.seq)
+        elif isinstance(frame, wire.MessageUpdated):
+            self.message_updated(frame.message)
+        elif isinstance(frame, wire.RoomModerated):
+            self.moderated(frame)
         elif isinstance(frame, wire.Error):
             self._emit(Notice(frame.code, frame.message))
 
@@ -347,8 +356,9 @@ class State:
         else:
             self.presence[presence.user] = presence
         for listed in self.members.values():
-            if presence.user in listed:
-                listed[presence.user] = Member(presence.user, presence.status, presence.text)
+            old = listed.get(presence.user)
+            if old is not None:
+                listed[presence.user] = replace(old, status=presence.status, text=presence.text)
         self._emit(PresenceChanged(presence.user, presence.status, presence.text))
 
     def _read_marker(self, room_id: int, user: str, seq: int) -> None:
@@ -364,7 +374,7 @@ class State:
                 if m.seq is not None and m.seq > seq and m.author != self.me
             ]
             unread = 0 if seq >= room.latest_seq else min(room.unread, len(later))
-            mentioned = 0 if unread == 0 else sum(mentions(m.body, self.me) for m in later)
+            mentioned = 0 if unread == 0 else sum(self._mentions(m) for m in later)
             self._set_room(
                 replace(
                     room, last_read_seq=seq, unread=unread, mentions=min(room.mentions, mentioned)

@@ -7,6 +7,12 @@ decides when the client is caught up: after the welcome, or after the
 welcome from another epoch (the server's database was replaced) voids the cache
 and the state; a room that missed more than the server replays starts afresh;
 a gap (never expected) is filled from history rather than skipped.
+
+Messages also change after they are stored: each room's change cursor (the cache's
+``synced_change``) goes in ``hello.changes``, so the resume replays what changed
+while away as ``message_updated``; live ones move the cursor on, ``resumed`` sets
+it to the room's ``latest_change``, and when too much changed
+(``changes_truncated``) the held messages are fetched again before it moves.
 """
 
 from __future__ import annotations
@@ -34,6 +40,23 @@ log = logging.getLogger("tchat.client")
 PREFETCH = 50
 """Messages fetched for a room the cache knows nothing of (when prefetching)."""
 
+REFETCH_CAP = 5000
+"""Most messages fetched again for one room after ``changes_truncated`` (the newest)."""
+
+_ANSWERS = (
+    wire.HistoryPage,
+    wire.SearchResults,
+    wire.Ok,
+    wire.ChannelList,
+    wire.Pong,
+    wire.ThreadPage,
+    wire.UploadReady,
+    wire.UploadProgress,
+    wire.UploadDone,
+    wire.FileChunk,
+)
+"""Frames that only answer a request: the request that asked for one takes it."""
+
 
 class Sync:
     def __init__(
@@ -58,6 +81,9 @@ class Sync:
         self._prefetch = prefetch
         self._expect_resumed = False
         self._backfilling: set[int] = set()
+        self._refetching: dict[int, int] = {}
+        """Rooms being fetched again after ``changes_truncated`` -> the cursor to
+        take once that is done (live changes meanwhile must not move it yet)."""
         self._tasks: set[asyncio.Task[Any]] = set()
         self.on_caught_up: list[Any] = []
         """Callables run each time the client is caught up (after each reconnect)."""
@@ -73,6 +99,7 @@ class Sync:
     def make_hello(self) -> wire.Hello:
         epoch = self._cache.epoch
         resume = self._cache.synced() if epoch else {}
+        cursors = self._cache.synced_changes() if resume else {}
         self._expect_resumed = bool(resume)
         return wire.Hello(
             protocol=wire.PROTOCOL_VERSION,
@@ -80,6 +107,7 @@ class Sync:
             client=self._client_name[:64],
             epoch=epoch,
             resume=resume,
+            changes={room: cursors[room] for room in resume if room in cursors},
         )
 
     def status_changed(self, status: ConnectionChanged) -> None:
@@ -100,6 +128,8 @@ class Sync:
             self._resumed(frame)
         elif isinstance(frame, wire.MessagePosted):
             self.message(frame.message)
+        elif isinstance(frame, wire.MessageUpdated):
+            self.changed(frame.message)
         elif isinstance(frame, wire.Ack):
             self._sender.on_ack(frame)
         elif isinstance(frame, wire.Error):
@@ -107,9 +137,7 @@ class Sync:
                 self._sender.on_error(frame)
             elif frame.rid is None:
                 self._state.apply(frame)
-        elif isinstance(
-            frame, wire.HistoryPage | wire.SearchResults | wire.Ok | wire.ChannelList | wire.Pong
-        ):
+        elif isinstance(frame, _ANSWERS):
             pass  # answers: the request that asked for one takes it
         else:
             self._state.apply(frame)
@@ -133,11 +161,17 @@ class Sync:
             if info.truncated:
                 # More was missed than the server replays: start the room afresh.
                 self._cache.restart_room(info.room, info.latest_seq)
+                self._cache.set_synced_change(info.room, info.latest_change, only_forward=False)
                 self._state.reset_room(info.room)
                 if self._prefetch:
                     self._spawn(self._requester.history(info.room, limit=PREFETCH))
-            elif (self._cache.synced_seq(info.room) or 0) < info.latest_seq:
+                continue
+            if (self._cache.synced_seq(info.room) or 0) < info.latest_seq:
                 self._spawn(self._backfill(info.room))
+            if info.changes_truncated:
+                self._spawn(self._refetch(info.room, info.latest_change))
+            else:
+                self._cache.set_synced_change(info.room, info.latest_change, only_forward=False)
         self._caught_up()
 
     def _caught_up(self) -> None:
@@ -163,6 +197,36 @@ class Sync:
         synced = self._cache.synced_seq(info.room)
         if synced is not None and synced < info.seq:
             self._spawn(self._backfill(info.room))
+
+    def changed(self, info: wire.MessageInfo) -> None:
+        """A message changed (live, or replayed by a resume, in change order)."""
+        self._state.message_updated(info)
+        self._cache.update_message(Message.from_info(info))
+        if info.room in self._refetching:
+            self._refetching[info.room] = max(self._refetching[info.room], info.change)
+        else:
+            self._cache.set_synced_change(info.room, info.change)
+
+    async def _refetch(self, room_id: int, latest_change: int) -> None:
+        """More changed while away than the server replays: fetch again every
+        message held (the pages come as the messages now are, and replace older
+        versions), then move the cursor."""
+        if room_id in self._refetching:
+            return
+        self._refetching[room_id] = latest_change
+        try:
+            seqs = [m.seq for m in self._state.messages(room_id) if m.seq is not None]
+            held = self._cache.held_range(room_id)
+            if held is not None:
+                seqs.extend(held)
+            if seqs:
+                low, high = max(min(seqs), max(seqs) - REFETCH_CAP + 1), max(seqs)
+                await self._requester.history_after(room_id, low - 1, limit=high - low + 1)
+            self._cache.set_synced_change(room_id, self._refetching[room_id])
+        finally:
+            # Failed (the connection dropped): the cursor stays, the next resume
+            # replays (or truncates) again.
+            self._refetching.pop(room_id, None)
 
     def _mirror_room(self, frame: wire.ServerFrame) -> None:
         if isinstance(frame, wire.RoomLeft):

@@ -39,15 +39,18 @@ class TchatApp(App[None]):
         client: Client | None = None,
         bell_on_mention: bool = True,
         connect: bool = True,
+        downloads_dir: Path | None = None,
     ) -> None:
         """``connect=False`` shows the profile's cache and outbox without going
-        online (stable pictures and snapshot tests)."""
+        online (stable pictures and snapshot tests). ``downloads_dir``: where
+        downloaded files go (default: the platform's download folder)."""
         super().__init__()
         self.store = store
         self.profile_name = profile_name
         self.client: Client | None = client
         self.bell_on_mention = bell_on_mention
         self._connect = connect
+        self.downloads_dir = downloads_dir
         self._unsubscribe: list[object] = []
 
     # ------------------------------------------------------------ lifetime
@@ -162,11 +165,17 @@ class TchatApp(App[None]):
 
             yield SystemCommand(binding.description, binding.tooltip or binding.description, run)
         yield SystemCommand(
-            "Toggle terminal bell on mentions",
-            "Ring the bell when someone mentions you or sends a direct message",
+            "Toggle terminal bell on alerts",
+            "Ring the bell with each alert (as each room's /notify level says)",
             self._toggle_bell,
         )
+        from tchat_client.tui.screens.commands import palette_commands
+        from tchat_client.tui.screens.main import MainScreen
+
+        if isinstance(screen, MainScreen):
+            for title, help_text, callback in palette_commands(screen):
+                yield SystemCommand(title, help_text, callback)
 
     def _toggle_bell(self) -> None:
         self.bell_on_mention = not self.bell_on_mention
-        self.notify(f"Bell on mentions {'on' if self.bell_on_mention else 'off'}")
+        self.notify(f"Bell on alerts {'on' if self.bell_on_mention else 'off'}")

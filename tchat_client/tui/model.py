@@ -1,7 +1,10 @@
 """What the transcript shows, as plain data (no textual): ``ShownMessage``.
 
-The app maps the client core's messages (``shared.frames.MessageInfo`` or its own
-records) to these with ``ShownMessage.from_info``; the transcript never sees a frame.
+The screens map the client core's messages to these with
+``ShownMessage.from_message`` (or a wire ``MessageInfo`` with ``from_info``); the
+transcript never sees a frame. A *notice* is a system line that belongs to no seq
+(``bob was muted by alice``): it has no author and sits after the messages that
+were shown when it came.
 """
 
 from __future__ import annotations
@@ -9,7 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-__all__ = ["DELIVERY_STATES", "DeliveryState", "MessageLike", "ShownMessage"]
+from tchat_client.core.models import FileCard, Message, ReactionCount, ReplyPreview
+
+__all__ = [
+    "DELIVERY_STATES",
+    "DeliveryState",
+    "FileCard",
+    "MessageLike",
+    "ReactionCount",
+    "ReplyPreview",
+    "ShownMessage",
+]
 
 DeliveryState = Literal["queued", "sent", "delivered", "read", "failed"]
 """Where one of the user's own messages is (the client core's ``MessageState``): in
@@ -56,11 +69,27 @@ class ShownMessage:
     ts: float
     client_msg_id: str | None = None
     state: DeliveryState | None = None
+    reply_to: int | None = None
+    reply: ReplyPreview | None = None
+    """The quote of the parent, drawn above the body (None: not a reply, or a
+    thread view that shows the parent anyway)."""
+    reply_count: int = 0
+    edited: bool = False
+    deleted: bool = False
+    reactions: tuple[ReactionCount, ...] = ()
+    file: FileCard | None = None
+    notice: bool = False
+    """A system line (``body`` is its text), not a message."""
 
     @property
     def pending(self) -> bool:
-        """Not stored by the server yet."""
-        return self.seq is None
+        """Not stored by the server yet (a notice is never pending)."""
+        return self.seq is None and not self.notice
+
+    @property
+    def actionable(self) -> bool:
+        """A stored message one can reply to, react to, open the thread of."""
+        return self.seq is not None and not self.notice
 
     @classmethod
     def from_info(cls, info: MessageLike, state: DeliveryState | None = None) -> ShownMessage:
@@ -75,3 +104,29 @@ class ShownMessage:
             client_msg_id=info.client_msg_id,
             state=state,
         )
+
+    @classmethod
+    def from_message(cls, message: Message) -> ShownMessage:
+        """The transcript's view of a client message, with everything that changes
+        after it is stored (replies, edits, a tombstone, reactions, a file)."""
+        return cls(
+            room=message.room or 0,
+            seq=message.seq,
+            id=message.id,
+            author=message.author,
+            body=message.body,
+            ts=message.ts,
+            client_msg_id=message.client_msg_id,
+            state=message.state,
+            reply_to=message.reply_to,
+            reply=message.reply,
+            reply_count=message.reply_count,
+            edited=message.edited is not None,
+            deleted=message.deleted,
+            reactions=message.reactions,
+            file=message.file if not message.deleted else None,
+        )
+
+    @classmethod
+    def make_notice(cls, room: int, text: str, ts: float) -> ShownMessage:
+        return cls(room=room, seq=None, id=None, author="", body=text, ts=ts, notice=True)

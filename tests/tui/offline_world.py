@@ -1,5 +1,9 @@
 """A signed-in profile whose cache holds a small world, for pictures that must not
-change: the app opens it with ``connect=False`` (no server, nothing live)."""
+change: the app opens it with ``connect=False`` (no server, nothing live).
+
+``#general`` is plain conversation; ``#dev`` has what changes after a message is
+stored: a thread (a parent with three replies), reactions, an edited message, a
+tombstone, a reply to it, and a file card."""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from tchat_client.core import ProfileStore
 from tchat_client.core.cache import Cache
-from tchat_client.core.models import Message, Room
+from tchat_client.core.models import FileCard, Message, ReactionCount, ReplyPreview, Room
 from tchat_client.core.outbox import Outbox
 
 os.environ["TZ"] = "UTC"
@@ -21,9 +26,21 @@ DAY_ONE = datetime(2025, 3, 3, 9, 0, tzinfo=UTC).timestamp()
 """Monday 3 March 2025, 09:00 UTC: far enough back that day labels are dates."""
 
 ROOMS = [
-    Room(1, "general", "channel", "Company-wide chatter · be kind :)", 6, 8, 5, 3, 1),
-    Room(2, "dev", "channel", "Code, reviews and CI", 5, 2, 2),
-    Room(3, "ops", "channel", "Deploys and alerts", 3, 2, 0, 2),
+    # Channels alert on mentions by default (as the server sets new memberships).
+    Room(
+        1,
+        "general",
+        "channel",
+        "Company-wide chatter · be kind :)",
+        6,
+        8,
+        5,
+        3,
+        1,
+        notify="mentions",
+    ),
+    Room(2, "dev", "channel", "Code, reviews and CI", 5, 8, 8, notify="mentions"),
+    Room(3, "ops", "channel", "Deploys and alerts", 3, 2, 0, 2, notify="mentions"),
     Room(4, "core-team", "group", "Planning", 3, 1, 1),
     Room(5, "dm:alice:sam", "dm", "", 2, 1, 0, 1, 0, dm_user="alice"),
 ]
@@ -40,6 +57,51 @@ GENERAL = [
 ]
 
 
+DEV_START = DAY_ONE + 3 * 3600
+"""#dev's conversation starts at noon on day one."""
+
+_PR = "Pushed the reconnect fix, can someone review? PR #412"
+_PARENT = ReplyPreview(2, "bob", _PR)
+
+
+def _dev(seq: int, author: str, body: str, minutes: float, **changes: Any) -> Message:
+    return Message(2, seq, author, body, DEV_START + minutes * 60, f"dev{seq}", 8 + seq, **changes)
+
+
+DEV = [
+    _dev(
+        1,
+        "carol",
+        "CI is green again :green_heart:",
+        0,
+        reactions=(ReactionCount("💚", ("alice", "sam")), ReactionCount("🎉", ("bob",))),
+    ),
+    _dev(2, "bob", _PR, 3, reply_count=3),
+    _dev(3, "alice", "Looking now: the backoff change looks right", 5, reply_to=2, reply=_PARENT),
+    _dev(
+        4,
+        "sam",
+        "I'll run the storm test against it tonight",
+        6,
+        reply_to=2,
+        reply=_PARENT,
+        edited=DEV_START + 420,
+    ),
+    _dev(5, "dave", "", 9, deleted=True),
+    _dev(6, "carol", "what did it say?", 10, reply_to=5, reply=ReplyPreview(5, "dave", "", True)),
+    _dev(
+        7,
+        "bob",
+        "numbers from last night",
+        14,
+        file=FileCard(1, "reconnect-storm.pdf", 1_258_291, "application/pdf"),
+        reactions=(ReactionCount("👀", ("sam", "carol")),),
+    ),
+    _dev(8, "sam", "Approved :white_check_mark:", 16, reply_to=2, reply=_PARENT),
+]
+"""#dev: room 2, seqs 1-8."""
+
+
 def offline_store(root: Path, *, queued: str | None = None) -> tuple[ProfileStore, str]:
     """A profile store with one profile (user ``sam``) whose cache holds the world."""
     store = ProfileStore(root / "config", root / "data")
@@ -53,7 +115,7 @@ def offline_store(root: Path, *, queued: str | None = None) -> tuple[ProfileStor
             Message(1, seq, author, body, DAY_ONE + seq * 600, f"c{seq}", seq)
             for seq, (author, body) in enumerate(GENERAL, start=1)
         ]
-        messages.append(Message(2, 1, "carol", "CI is green again :green_heart:", DAY_ONE, "d1", 9))
+        messages.extend(DEV)
         cache.add_messages(messages)
     finally:
         cache.close()

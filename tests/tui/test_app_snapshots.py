@@ -78,9 +78,14 @@ async def test_the_command_palette_offers_every_screen_action(tmp_path: Path) ->
             "Members",
             "Next unread room",
             "Jump to first unread",
+            "Catch up: next room with news",
+            "Alerts: only mentions in #general",
+            "Mute #general",
+            "Mark #general unread",
+            "Upload a file…",
         ):
             assert wanted in titles
-        assert "Toggle terminal bell on mentions" in titles
+        assert "Toggle terminal bell on alerts" in titles
         await pilot.press("ctrl+p")
         await pilot.pause()
         assert type(app.screen).__name__ == "CommandPalette"

@@ -14,6 +14,18 @@ from tchat_client.tui.slash import COMMANDS
 
 __all__ = ["HelpScreen", "key_table"]
 
+ABOUT = """\
+↑ in an empty composer picks a message to act on (keys above; Esc: back to writing).
+A room outside the screen alerts you (a toast; the bell too, from ctrl+p) as its
+level says: /notify all (every message; DMs start so), mentions (@you, @here,
+@room) or none. /notify mute also hides its unread count (🔕; mentions still show).
+alt+u or /unread jumps to the first unread message; /markunread leaves the room
+unread. After a reconnection "Since you were away" lists what came in: alt+a
+opens the next room from it. /upload PATH [caption] sends a file (Tab completes
+the path); select a message with a file and press o to download it.
+Moderation (/kick /ban /mute /slow /lock /role) is checked by the server: a refusal
+says why, and each action shows as a line in the room."""
+
 
 def key_table(screen: Screen[object]) -> Table:
     """The keys tchat itself binds, read from the bindings of the app, the screen and
@@ -93,6 +105,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static(key_table(self._under))
             yield Static("Commands (type them in the composer)", classes="help-section")
             yield Static(command_table())
+            yield Static("Alerts, catching up, files", classes="help-section")
+            yield Static(Text(ABOUT))
             yield Static(
                 Text(
                     "\nMessages are Markdown: **bold**, _italic_, ~~strike~~, `code`, ```fenced```,"

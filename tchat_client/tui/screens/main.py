@@ -6,6 +6,7 @@ turns what the user does into client calls; it renders nothing itself.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from rich.text import Text
 from textual import on, work
@@ -18,10 +19,13 @@ from textual.widgets import Footer, Static
 from tchat_client.core import Client, ClientError
 from tchat_client.core import events as ev
 from tchat_client.core.models import Member, Message, Room
-from tchat_client.core.state import mentions
 from tchat_client.sanitize import visible, visible_line
+from tchat_client.tui import alerts
+from tchat_client.tui.catch_up import AwaySummary, CatchUp
 from tchat_client.tui.directory import completion_names, room_label, switch_targets
+from tchat_client.tui.message_actions import MessageActions, MessageKeys, store_delivered
 from tchat_client.tui.model import ShownMessage
+from tchat_client.tui.moderation_ui import ModerationView
 from tchat_client.tui.screens.commands import SlashRunner
 from tchat_client.tui.slash import SlashError
 from tchat_client.tui.widgets.completion_menu import CompletionMenu
@@ -34,7 +38,7 @@ from tchat_client.tui.widgets.room_list import (
     RoomList,
     sort_rooms,
 )
-from tchat_client.tui.widgets.status_lines import OfflineBanner, TypingLine
+from tchat_client.tui.widgets.status_lines import HintLine, OfflineBanner, TypingLine
 from tchat_client.tui.widgets.transcript import Transcript
 
 __all__ = ["MainScreen", "shown"]
@@ -45,19 +49,10 @@ JUMP_LIMIT = 2000
 
 def shown(message: Message) -> ShownMessage:
     """The transcript's view of a client message."""
-    return ShownMessage(
-        room=message.room or 0,
-        seq=message.seq,
-        id=message.id,
-        author=message.author,
-        body=message.body,
-        ts=message.ts,
-        client_msg_id=message.client_msg_id,
-        state=message.state,
-    )
+    return ShownMessage.from_message(message)
 
 
-class MainScreen(Screen[None]):
+class MainScreen(MessageKeys, Screen[None]):
     BINDINGS = [
         Binding(
             "ctrl+k",
@@ -93,7 +88,24 @@ class MainScreen(Screen[None]):
             id="main.next_unread",
             show=False,
         ),
-        Binding("alt+u", "jump_unread", "Jump to first unread", id="main.jump_unread", show=False),
+        # Priority: the composer would otherwise type the letter (alt+u -> "u").
+        Binding(
+            "alt+u",
+            "jump_unread",
+            "Jump to first unread",
+            id="main.jump_unread",
+            show=False,
+            priority=True,
+        ),
+        Binding(
+            "alt+a",
+            "catch_up",
+            "Catch up: next room with news",
+            id="main.catch_up",
+            tooltip="Open the next room with unread messages from the away summary",
+            show=False,
+            priority=True,
+        ),
         Binding(
             "pageup",
             "scroll_transcript(-1)",
@@ -118,8 +130,19 @@ class MainScreen(Screen[None]):
         self.client = client
         self.active: int | None = None
         self._runner = SlashRunner(self)
+        self.slash_runner = self._runner
         self._marker: int | None = None
         self._loading_older = False
+        self.catch_up = CatchUp(self)
+        self.moderation = ModerationView(self)
+        self.actions = MessageActions(
+            self,  # type: ignore[arg-type]
+            client,
+            lambda: self.transcript,
+            lambda: self.composer,
+            lambda: self.active,
+            self.open_thread,
+        )
 
     # --------------------------------------------------------------- layout
 
@@ -131,8 +154,10 @@ class MainScreen(Screen[None]):
             with Vertical(id="conversation"):
                 yield RoomHeader(id="room-header")
                 yield OfflineBanner(id="banner")
+                yield AwaySummary(id="away")
                 yield Transcript(me=self.client.state.me or None, id="transcript")
                 yield TypingLine(id="typing")
+                yield HintLine(id="hint")
                 yield CompletionMenu(id="completion")
                 yield Composer(
                     id="composer",
@@ -159,6 +184,7 @@ class MainScreen(Screen[None]):
         self.on_resize()
         self.query_one(MemberList).display = False
         self.query_one(OfflineBanner).show(state.connection.status, state.connection.retry_in)
+        self.set_interval(20, self._show_header)  # a timed mute ends without an event
         rooms = sort_rooms(state.rooms.values())
         general = next((r for r in rooms if r.name == "general" and r.kind == "channel"), None)
         first = general or (rooms[0] if rooms else None)
@@ -186,11 +212,13 @@ class MainScreen(Screen[None]):
             # after the room is marked read or reloaded; it moves on the next visit.
             self._marker = room.last_read_seq + 1 if room.unread else None
         self.active = room_id
+        self.catch_up.opened(room_id)
+        self.actions.room_opened(room_id)
         transcript = self.transcript
         transcript.me = state.me or None
         transcript.clear()
         held = state.messages(room_id)
-        transcript.extend(shown(m) for m in [*held, *state.outgoing_in(room_id)])
+        self.moderation.fill(room_id, [shown(m) for m in [*held, *state.outgoing_in(room_id)]])
         transcript.set_unread_marker(self._marker)
         transcript.has_older = bool(held) and (held[0].seq or 0) > 1
         if room.latest_seq and len(held) < 50:
@@ -209,11 +237,13 @@ class MainScreen(Screen[None]):
             who = self.client.state.presence.get(room.dm_user or room.name)
             presence = who.status if who else "offline"
         self.query_one(RoomHeader).show(room, presence)
+        self.query_one(HintLine).set_hint(self.moderation.hint())
 
     def _refresh_rooms(self) -> None:
         state = self.client.state
         presence = {name: p.status for name, p in state.presence.items()}
         self.room_list.show(state.rooms.values(), presence, self.active)
+        self.moderation.remember(state.rooms.values())
         mine = state.presence.get(state.me)
         status = mine.status if mine and state.connection.status == "connected" else "offline"
         card = Text()
@@ -228,7 +258,12 @@ class MainScreen(Screen[None]):
 
     def _mark_read(self) -> None:
         room = self.room
-        if room is not None and room.latest_seq > room.last_read_seq and self.app.app_focus:
+        if (
+            room is not None
+            and room.latest_seq > room.last_read_seq
+            and self.app.app_focus
+            and self.catch_up.may_mark_read(room.id)
+        ):
             self.client.mark_read(room.id, room.latest_seq)
 
     @work(group="history", exclusive=True, exit_on_error=False)
@@ -256,14 +291,17 @@ class MainScreen(Screen[None]):
 
     def apply(self, event: ev.ChangeEvent) -> None:
         """One change from the client core, routed to what shows it. Before the
-        screen is mounted there is nothing to update: ``on_mount`` reads the state."""
-        if not self.is_mounted:
+        screen is mounted there is nothing to update: ``on_mount`` reads the state;
+        while the app closes, its widgets are already gone."""
+        if not self.is_mounted or self.app._closing or self._closing:
             return
         if isinstance(event, ev.MessageAdded):
             self._message_added(event.message)
         elif isinstance(event, ev.MessageStateChanged):
             if event.room_id == self.active or event.room_id is None:
+                store_delivered(self.transcript, self.client, event)
                 self.transcript.set_state(event.client_msg_id, event.state)
+            self.moderation.send_state(event)
             self._update_queued()
         elif isinstance(event, ev.HistoryLoaded):
             self._history_loaded(event)
@@ -282,11 +320,17 @@ class MainScreen(Screen[None]):
                     self._load_members(event.room_id)
         elif isinstance(event, ev.ConnectionChanged):
             self.query_one(OfflineBanner).show(event.status, event.retry_in, event.detail)
+            self.catch_up.connection(event.status)
             self._update_queued()
             self._refresh_rooms()
         elif isinstance(event, ev.StateReset | ev.RoomReset):
             if self.active is not None:
                 self.open_room(self.active)
+        elif isinstance(event, ev.MessageChanged):
+            if event.message.room == self.active:
+                self.transcript.replace(shown(event.message))
+        elif isinstance(event, ev.ModerationNotice):
+            self.moderation.notice(event)
         elif isinstance(event, ev.Notice):
             self.notify(visible(event.message), title=event.code, severity="warning", markup=False)
 
@@ -295,21 +339,10 @@ class MainScreen(Screen[None]):
             self.transcript.append(shown(message))
             self._mark_read()
             return
-        me = self.client.state.me
         room = self.client.state.rooms.get(message.room or 0)
-        if room is None or message.author == me or message.seq is None:
-            return
-        if room.kind == "dm" or mentions(message.body, me):
-            where = "" if room.kind == "dm" else f" in {room.label}"
-            # Someone else's text: shown, never interpreted (no escapes, no markup).
-            self.notify(
-                visible(message.body[:120]),
-                title=visible_line(f"{message.author}{where}"),
-                timeout=6,
-                markup=False,
-            )
-            if self.app.bell_on_mention:  # type: ignore[attr-defined]
-                self.app.bell()
+        if room is not None:
+            live = self.client.state.connection.status == "connected"
+            alerts.maybe_alert(self, room, message, self.client.state.me, self.active, live=live)
 
     def _history_loaded(self, event: ev.HistoryLoaded) -> None:
         if event.room_id != self.active or not event.messages:
@@ -342,6 +375,7 @@ class MainScreen(Screen[None]):
             return
         self._refresh_rooms()
         self._show_header()
+        self.catch_up.room_changed()
         if isinstance(event, ev.PresenceChanged) and self.query_one(MemberList).display:
             self._show_members()
 
@@ -354,7 +388,7 @@ class MainScreen(Screen[None]):
         for member in members:
             presence = state.presence.get(member.user)
             if presence is not None:
-                member = Member(member.user, presence.status, presence.text)
+                member = replace(member, status=presence.status, text=presence.text)
             live.append(member)
         self.query_one(MemberList).show(live, state.me)
 
@@ -388,6 +422,8 @@ class MainScreen(Screen[None]):
 
     @on(Composer.Submitted)
     def _submitted(self, event: Composer.Submitted) -> None:
+        if self.actions.submitted(event.text):
+            return
         try:
             handled = self._runner.run(event.text)
         except SlashError as exc:
@@ -404,9 +440,16 @@ class MainScreen(Screen[None]):
 
     def send(self, room_id: int, text: str) -> None:
         try:
-            self.client.send(room_id, text)
+            self.client.send(room_id, text, reply_to=self.actions.reply_target(room_id))
         except ClientError as exc:
             self.notify(str(exc), severity="error")
+            return
+        self.actions.sent()
+
+    def open_thread(self, room_id: int, seq: int) -> None:
+        from tchat_client.tui.screens.thread import ThreadScreen
+
+        self.app.push_screen(ThreadScreen(self.client, room_id, seq))
 
     def on_resize(self) -> None:
         """Narrow terminals (80x24) get a slimmer room list."""
@@ -417,6 +460,9 @@ class MainScreen(Screen[None]):
         self._mark_read()
 
     def action_focus_composer(self) -> None:
+        if self.actions.cancel():
+            return
+        self.catch_up.panel.hide()
         self.composer.focus()
         self._mark_read()
 
@@ -445,8 +491,18 @@ class MainScreen(Screen[None]):
         self.notify("No unread rooms")
 
     def action_jump_unread(self) -> None:
-        if not self.transcript.jump_to_unread():
-            self.notify("Nothing unread here")
+        self.catch_up.jump_to_first_unread()
+
+    def action_catch_up(self) -> None:
+        self.catch_up.open_next()
+
+    @on(AwaySummary.Open)
+    def _away_open(self, event: AwaySummary.Open) -> None:
+        self.catch_up.open(event.room_id)
+
+    def show_progress(self, key: str, text: str | None) -> None:
+        """A transfer's progress line over the composer (None: it ended)."""
+        self.query_one(HintLine).set_progress(key, text)
 
     def action_toggle_members(self) -> None:
         members = self.query_one(MemberList)

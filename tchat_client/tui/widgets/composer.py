@@ -1,5 +1,6 @@
 """Where messages are written: Enter sends, ctrl+j (or alt+enter) starts a new line,
-up-arrow in an empty composer recalls the last message sent, pastes keep their lines.
+up-arrow in an empty composer picks a message above (``UpFromEmpty``: to reply,
+react, edit...), ctrl+up recalls the last message sent, pastes keep their lines.
 Tab completes ``:emoji:``, ``@people``, ``#rooms`` and ``/commands``.
 
 The composer only posts messages (``Submitted``, ``Typed``, ``Completing``); the
@@ -40,7 +41,15 @@ class Composer(TextArea):
 
     BINDINGS = [
         Binding("ctrl+j,alt+enter,shift+enter", "newline", "New line", id="composer.newline"),
+        Binding("ctrl+up", "recall", "Recall last sent", id="composer.recall", show=False),
     ]
+
+    class UpFromEmpty(Message):
+        """Up-arrow in an empty composer: the user wants to pick a message above."""
+
+        def __init__(self, composer: Composer) -> None:
+            super().__init__()
+            self.composer = composer
 
     class Submitted(Message):
         """The user pressed Enter on some text."""
@@ -102,11 +111,10 @@ class Composer(TextArea):
             if text.strip():
                 self.post_message(self.Submitted(self, text))
             return
-        if event.key == "up" and not self.text and self._sent:
+        if event.key == "up" and not self.text:
             event.stop()
             event.prevent_default()
-            self.load_text(self._sent[-1])
-            self.move_cursor(self.document.end)
+            self.post_message(self.UpFromEmpty(self))
             return
         await super()._on_key(event)
         if event.is_printable or event.key == "backspace":
@@ -140,6 +148,11 @@ class Composer(TextArea):
         row, column = self.cursor_location
         self.replace(candidate.insert, (row, completion.start), (row, column))
         self._set_completion(None)
+
+    def action_recall(self) -> None:
+        if self._sent:
+            self.load_text(self._sent[-1])
+            self.move_cursor(self.document.end)
 
     def action_newline(self) -> None:
         start, end = self.selection

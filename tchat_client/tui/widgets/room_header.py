@@ -1,4 +1,5 @@
-"""The line above the transcript: the room's name, member count and topic."""
+"""The line above the transcript: the room's name, member count, its state (locked,
+slow mode, the user's alert level and role) and topic."""
 
 from __future__ import annotations
 
@@ -7,8 +8,29 @@ from textual.widgets import Static
 
 from tchat_client.core.models import Room
 from tchat_client.sanitize import visible_line
+from tchat_client.tui.alerts import notify_marker
+from tchat_client.tui.moderation_ui import format_duration
 
-__all__ = ["RoomHeader"]
+__all__ = ["RoomHeader", "room_markers"]
+
+ROLE_MARKS = {"owner": "★", "moderator": "☆"}
+"""How the member list and the header mark room roles."""
+
+
+def room_markers(room: Room) -> list[Text]:
+    """Short state badges: 🔒 locked, 🐢 slow mode, 🔕 muted or the alert level,
+    and the user's role when it is more than member."""
+    marks: list[Text] = []
+    if room.locked:
+        marks.append(Text("🔒 locked", style="bold"))
+    if room.slow_mode:
+        marks.append(Text(f"🐢 slow {format_duration(room.slow_mode)}", style="bold"))
+    level = notify_marker(room)
+    if level:
+        marks.append(level)
+    if room.role in ROLE_MARKS:
+        marks.append(Text(f"{ROLE_MARKS[room.role]} {room.role}", style="dim"))
+    return marks
 
 
 class RoomHeader(Static):
@@ -45,6 +67,9 @@ class RoomHeader(Static):
         else:
             people = "member" if room.member_count == 1 else "members"
             line.append(f"  {room.member_count} {people}", style="dim")
+        for marker in room_markers(room):
+            line.append("  ")
+            line.append(marker)
         if room.topic:
             line.append("  │  ", style="dim")
             line.append(visible_line(room.topic), style="italic")

@@ -2,13 +2,15 @@
 
 Rows are rebuilt from the client's ``Room`` objects whenever they change (a user has
 tens of rooms, not thousands). Unread rooms are bold and bright, mentions get an
-accent badge, and a DM shows its partner's presence as a coloured dot.
+accent badge, and a DM shows its partner's presence as a coloured dot. A muted
+room stays dim with 🔕 and no unread count (a mention badge still shows).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual import on
 from textual.message import Message
@@ -98,7 +100,8 @@ class RoomList(OptionList):
                     self.highlighted = None
 
     def _row(self, room: Room, width: int) -> Text:
-        unread = room.unread if room.id != self._active else 0
+        # A muted room shows no unread count and stays dim; a mention still shows.
+        unread = room.unread if room.id != self._active and not room.muted else 0
         row = Text(" ")
         if room.kind == "dm":
             status = self._presence.get(room.dm_user or room.name, "offline")
@@ -116,14 +119,19 @@ class RoomList(OptionList):
             badge = f"@{room.mentions}"
         elif unread:
             badge = str(unread) if unread < 1000 else "999+"
-        room_width = width - len(row.plain) - (len(badge) + 2 if badge else 1)
-        if len(name) > room_width:
-            name = name[: max(1, room_width - 1)] + "…"
+        mark = " 🔕" if room.muted else ""
+        room_width = width - row.cell_len - cell_len(mark) - (len(badge) + 2 if badge else 1)
+        if cell_len(name) > room_width:
+            name = set_cell_size(name, max(1, room_width - 1)) + "…"
         row.append(name, style="bold" if unread or room.mentions else "")
+        if mark:
+            row.append(mark)
         if badge:
-            row.append(" " * max(1, width - len(row.plain) - len(badge) - 1))
+            row.append(" " * max(1, width - row.cell_len - len(badge) - 1))
             row.append(badge, style="bold white on dark_red" if badge.startswith("@") else "bold")
-        elif not unread and room.id != self._active:
+        if room.muted and room.id != self._active:
+            row.stylize("dim", 0, len(row) - len(badge))
+        elif not unread and not badge and room.id != self._active:
             row.stylize("dim")
         return row
 

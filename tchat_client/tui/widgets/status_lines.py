@@ -1,5 +1,6 @@
-"""One-line widgets under and over the transcript: who is typing, and the offline
-banner with its countdown."""
+"""One-line widgets under and over the transcript: who is typing, the offline
+banner with its countdown, and the hint over the composer (transfers in progress,
+why one cannot post here)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from textual.widgets import Static
 from tchat_client.sanitize import visible_line
 from tchat_client.tui.phrases import offline_text, typing_text
 
-__all__ = ["OfflineBanner", "TypingLine"]
+__all__ = ["HintLine", "OfflineBanner", "TypingLine"]
 
 
 class TypingLine(Static):
@@ -78,3 +79,67 @@ class OfflineBanner(Static):
     def _refresh_text(self) -> None:
         retry_in = None if self._retry_at is None else max(0.0, self._retry_at - time.monotonic())
         self.update(Text(offline_text(self._status, retry_in, self._queued, self._detail)))
+
+
+class HintLine(Static):
+    """Over the composer: a line per transfer in progress, then the room's posting
+    hint ("A moderator muted you here…"). Hidden when there is nothing to say."""
+
+    COMPONENT_CLASSES = {"hint-line--progress", "hint-line--why"}
+
+    DEFAULT_CSS = """
+    HintLine {
+        height: auto;
+        max-height: 4;
+        padding: 0 2;
+        display: none;
+        & > .hint-line--progress { color: $text-primary; }
+        & > .hint-line--why { color: $text-warning; text-style: italic; }
+    }
+    HintLine.-shown {
+        display: block;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._progress: dict[str, str] = {}
+        self._hint = ""
+
+    @property
+    def text(self) -> str:
+        """What the line says now (for tests and screen readers)."""
+        return "\n".join([*self._progress.values(), self._hint]).strip()
+
+    def set_hint(self, hint: str) -> None:
+        self._hint = hint
+        self._show()
+
+    def set_progress(self, key: str, text: str | None) -> None:
+        """Show (or with None, remove) one transfer's progress line."""
+        if text is None:
+            self._progress.pop(key, None)
+        else:
+            self._progress[key] = text
+        self._show()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        if self.is_mounted:
+            self._show()  # the theme's colours, again
+
+    def _show(self) -> None:
+        line = Text()
+        progress_style = self.get_component_rich_style("hint-line--progress", partial=True)
+        for progress in self._progress.values():
+            if line:
+                line.append("\n")
+            line.append(visible_line(progress), style=progress_style)
+        if self._hint:
+            if line:
+                line.append("\n")
+            line.append(
+                self._hint, style=self.get_component_rich_style("hint-line--why", partial=True)
+            )
+        self.set_class(bool(line), "-shown")
+        self.update(line)

@@ -11,6 +11,10 @@ re-wrapping after a resize keep the view in place the same way.
 
 At the bottom, the transcript follows new messages; scrolled up, it stays put.
 Short transcripts sit at the bottom, next to where the composer will be.
+
+With the focus, the transcript lets the user pick a message (up/down, highlighted)
+and asks for an action on it (``Acted``: reply, edit, react...); the screen decides
+what the action does.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, tzinfo
 from typing import ClassVar
 
+from textual import events
+from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -35,6 +41,7 @@ from tchat_client.tui.widgets.transcript_lines import (
     day_label,
     render_entry,
 )
+from tchat_client.tui.widgets.transcript_select import SelectionMixin
 
 __all__ = ["Transcript"]
 
@@ -42,7 +49,7 @@ _Anchor = tuple[Entry, int, int]
 """An entry on screen, its row (negative: it starts above the view), its height."""
 
 
-class Transcript(ScrollView, can_focus=True):
+class Transcript(SelectionMixin, ScrollView, can_focus=True):
     """A room's messages, oldest at the top, pending ones of the user's last."""
 
     DEFAULT_CSS = """
@@ -75,10 +82,40 @@ class Transcript(ScrollView, can_focus=True):
         & > .transcript--quote { text-style: italic; }
         & > .transcript--quote-bar { color: $text-muted; }
         & > .transcript--marker { color: $text-muted; }
+        & > .transcript--selected { background: $primary 22%; }
+        & > .transcript--dim { color: $text-muted; }
+        & > .transcript--tombstone { color: $text-muted; text-style: italic; }
+        & > .transcript--chip { background: $panel-lighten-1; color: $foreground; }
+        & > .transcript--chip-mine {
+            background: $primary 45%; color: $foreground; text-style: bold;
+        }
+        & > .transcript--file { color: $text-accent; text-style: bold; }
+        & > .transcript--thread { color: $text-primary; text-style: bold; }
     }
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = set(COMPONENTS)
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "up",
+            "select(-1)",
+            "Pick a message (↑ in an empty composer)",
+            show=False,
+            id="transcript.up",
+        ),
+        Binding("down", "select(1)", "Pick the next message", show=False, id="transcript.down"),
+        Binding(
+            "escape", "leave", "Stop picking: back to writing", show=False, id="transcript.leave"
+        ),
+        Binding("r", "act('reply')", "Reply", id="transcript.reply"),
+        Binding("t,enter", "act('thread')", "Thread", id="transcript.thread"),
+        Binding("a,plus", "act('react')", "React", id="transcript.react"),
+        Binding("e", "act('edit')", "Edit", id="transcript.edit"),
+        Binding("d,delete", "act('delete')", "Delete", id="transcript.delete"),
+        Binding("u", "act('unread')", "Mark unread from here", show=False, id="transcript.unread"),
+        Binding("o", "act('open')", "Download file", show=False, id="transcript.open"),
+    ]
 
     class NeedsOlder(Message):
         """The top of the transcript is in view and older history may exist: page
@@ -217,10 +254,24 @@ class Transcript(ScrollView, can_focus=True):
         self.scroll_to(y=y, animate=False, immediate=True, force=True)
         return True
 
+    def replace(self, message: ShownMessage) -> bool:
+        """Show a stored message as it now is (edited, deleted, reacted to, replied
+        to), and the quotes of its replies, keeping the view where it is. False when
+        its seq is not shown."""
+        changed = self._rows.replace(message)
+        if changed:
+            self._relayout(changed)
+        return bool(changed)
+
+    def add_notice(self, text: str, ts: float) -> None:
+        """A dim system line after the messages shown now (a moderation notice)."""
+        self.append(ShownMessage.make_notice(0, text, ts))
+
     def clear(self) -> None:
-        """Forget every message, the unread marker and ``has_older``."""
+        """Forget every message, the selection, the unread marker and ``has_older``."""
         self._rows.clear()
         self._rows.unread_seq = None
+        self._rows.selected_seq = None
         self._older_requested = False
         self.has_older = True
         self.virtual_size = Size(self._rows.width, 0)
@@ -399,6 +450,10 @@ class Transcript(ScrollView, can_focus=True):
                 grown = entry.height - height if keep == "bottom" else 0
                 self._scroll_quietly(rows.offsets[index] - row + grown)
         self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        """A click picks the message under the pointer (keys then act on it)."""
+        self.select_at(event.y)
 
     def on_resize(self) -> None:
         """Keep a following view at the bottom when the widget's height changes."""

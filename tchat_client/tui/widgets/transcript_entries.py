@@ -5,6 +5,10 @@ by seq, then pending ones in the order they were written), finds them by seq and
 ``client_msg_id``, keeps a running total of line counts, and lays entries out with
 a painter it is given. An entry's height is exact when it was painted at the
 current width, and an estimate otherwise.
+
+A notice (a system line with no seq) is placed half-way after the seq shown before
+it, so that messages stored later, and older pages prepended, fall on the right
+side of it. A stored message that changed replaces its entry in place (``replace``).
 """
 
 from __future__ import annotations
@@ -36,10 +40,15 @@ class Entry:
     width: int = 0
     """The width ``strips`` were painted at (0: never); ``height`` is exact only then."""
     strips: list[Strip] = field(default_factory=list)
+    order: float = 0.0
+    """A notice's place: half past the seq of the message shown before it."""
 
     @property
-    def seq(self) -> int:
-        """The seq, or a number after all seqs for a pending message."""
+    def seq(self) -> float:
+        """The seq, a notice's place, or a number after all seqs for a pending
+        message: the key entries are sorted by."""
+        if self.message.notice:
+            return self.order
         seq = self.message.seq
         return _AFTER_ALL if seq is None else seq
 
@@ -53,6 +62,7 @@ class EntryList:
         self.offsets: list[int] = [0]
         self.width = 0
         self.unread_seq: int | None = None
+        self.selected_seq: int | None = None
         self._paint = paint
         self._day_of = day_of
         self._by_seq: dict[int, Entry] = {}
@@ -68,7 +78,10 @@ class EntryList:
 
     @property
     def first_seq(self) -> int | None:
-        return self.entries[0].message.seq if self.entries else None
+        return next((e.message.seq for e in self.entries if e.message.seq is not None), None)
+
+    def by_seq(self, seq: int) -> Entry | None:
+        return self._by_seq.get(seq)
 
     def locate(self, line: int) -> int:
         """The index of the entry holding ``line`` (clamped to the last entry)."""
@@ -92,7 +105,7 @@ class EntryList:
         if self.unread_seq is None:
             return None
         confirmed = len(self.entries) - self._pending
-        index = bisect_left(self.entries, self.unread_seq, hi=confirmed, key=_seq)
+        index = bisect_left(self.entries, float(self.unread_seq), hi=confirmed, key=_seq)
         return index if index < confirmed else None
 
     # ------------------------------------------------------------------ layout
@@ -113,6 +126,7 @@ class EntryList:
             entry.message,
             entry.day,
             unread,
+            seq is not None and seq == self.selected_seq,
         )
 
     def estimate(self, index: int) -> None:
@@ -156,6 +170,8 @@ class EntryList:
         stored message replaces the pending one with its ``client_msg_id`` (and
         keeps at least a "sent" state).
         """
+        if message.notice:
+            return self._add_notice(message)
         if message.seq is not None and message.seq in self._by_seq:
             return False
         moved = False
@@ -179,6 +195,37 @@ class EntryList:
         if at + 1 < len(self.entries):
             self.restyle(at + 1)
         return True
+
+    def _add_notice(self, message: ShownMessage) -> bool:
+        """A notice goes after the stored messages shown now (before pending ones)."""
+        at = len(self.entries) - self._pending
+        entry = Entry(message, self._day_of(message.ts))
+        entry.order = (int(self.entries[at - 1].seq) if at else 0) + 0.5
+        self.entries.insert(at, entry)
+        self.estimate(at)
+        if at + 1 < len(self.entries):
+            self.restyle(at + 1)
+        return True
+
+    def replace(self, message: ShownMessage) -> list[int]:
+        """Show the stored message with ``message``'s seq as it now is (keeping its
+        delivery state), and the quotes of its replies; the indexes that changed."""
+        entry = self._by_seq.get(message.seq) if message.seq is not None else None
+        if entry is None:
+            return []
+        if message.state is None and entry.message.state is not None:
+            message = replace(message, state=entry.message.state)
+        entry.message = message
+        changed = [self.index_of(entry)]
+        for index, other in enumerate(self.entries):
+            quote = other.message.reply
+            if quote is not None and other.message.reply_to == message.seq:
+                snippet = " ".join(message.body.split())[:120]
+                new = replace(quote, snippet=snippet, deleted=message.deleted)
+                if new != quote:
+                    other.message = replace(other.message, reply=new)
+                    changed.append(index)
+        return changed
 
     def set_state(self, client_msg_id: str, state: DeliveryState) -> int | None:
         """Change a message's state; return its index when that changed anything."""
@@ -211,13 +258,13 @@ class EntryList:
         confirmed = len(self.entries) - self._pending
         if not confirmed or self.entries[confirmed - 1].seq < message.seq:
             return confirmed
-        return bisect_left(self.entries, message.seq, hi=confirmed, key=_seq)
+        return bisect_left(self.entries, float(message.seq), hi=confirmed, key=_seq)
 
     def _remove(self, index: int) -> None:
         entry = self.entries.pop(index)
-        if entry.message.seq is None:
+        if entry.message.pending:
             self._pending -= 1
-        else:
+        elif entry.message.seq is not None:
             self._by_seq.pop(entry.message.seq, None)
         if entry.message.client_msg_id:
             self._by_cmid.pop(entry.message.client_msg_id, None)
@@ -225,7 +272,7 @@ class EntryList:
             self.restyle(index)
 
 
-def _seq(entry: Entry) -> int:
+def _seq(entry: Entry) -> float:
     return entry.seq
 
 

@@ -21,6 +21,7 @@ from datetime import date
 
 from rich.cells import cell_len
 from rich.console import Console
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color
@@ -29,6 +30,17 @@ from textual.strip import Strip
 from tchat_client.sanitize import visible_line
 from tchat_client.tui.model import DELIVERY_STATES, ShownMessage
 from tchat_client.tui.render import BodyStyles, mentions, render_body
+from tchat_client.tui.widgets.transcript_extras import (
+    EDITED,
+    TOMBSTONE,
+    ExtraStyles,
+    extra_height,
+    file_line,
+    notice_line,
+    reaction_lines,
+    reply_line,
+    thread_line,
+)
 
 __all__ = [
     "COMPONENTS",
@@ -72,6 +84,13 @@ COMPONENTS = (
     "transcript--quote",
     "transcript--quote-bar",
     "transcript--marker",
+    "transcript--selected",
+    "transcript--dim",
+    "transcript--tombstone",
+    "transcript--chip",
+    "transcript--chip-mine",
+    "transcript--file",
+    "transcript--thread",
 )
 """The component classes a transcript's CSS styles (``build_look`` reads them)."""
 
@@ -87,6 +106,8 @@ class Flags:
     day: bool = False
     unread: bool = False
     header: bool = True
+    selected: bool = False
+    """The user picked this message (to reply, react, edit...): it is highlighted."""
 
     @property
     def lines(self) -> int:
@@ -107,6 +128,8 @@ class Look:
     states: tuple[Style, ...]
     """One per ``DELIVERY_STATES``, in that order."""
     body: BodyStyles
+    extra: ExtraStyles
+    selected: Style
 
     def author_style(self, name: str) -> Style:
         """A colour per name that is the same in every session (crc32, not hash())."""
@@ -152,6 +175,28 @@ def build_look(component: Callable[[str, bool], Style], *, base: Style, dark: bo
         mention_line=style("mention-line"),
         states=tuple(style(f"state-{state}") for state in DELIVERY_STATES),
         body=body,
+        extra=ExtraStyles(
+            dim=_foreground(style("dim")),
+            tombstone=_foreground(style("tombstone")),
+            chip=style("chip"),
+            chip_mine=style("chip-mine"),
+            file=_foreground(style("file")),
+            thread=_foreground(style("thread")),
+        ),
+        selected=style("selected"),
+    )
+
+
+def _foreground(style: Style) -> Style:
+    """A component's colour and attributes without its background, so that a line's
+    background (a selection, a mention) shows through."""
+    return Style(
+        color=style.color,
+        bold=style.bold,
+        dim=style.dim,
+        italic=style.italic,
+        underline=style.underline,
+        strike=style.strike,
     )
 
 
@@ -161,18 +206,23 @@ def flags_for(
     message: ShownMessage,
     day: int,
     unread: bool,
+    selected: bool = False,
 ) -> Flags:
-    """Lay out ``message`` after ``previous`` (days are ``date.toordinal()``)."""
+    """Lay out ``message`` after ``previous`` (days are ``date.toordinal()``). A
+    notice never has a header, and the message after one always has."""
+    if message.notice:
+        return Flags(gap=False, day=previous is None or day != previous_day, header=False)
     if previous is None:
-        return Flags(gap=False, day=True, unread=unread, header=True)
+        return Flags(gap=False, day=True, unread=unread, header=True, selected=selected)
     new_day = day != previous_day
     header = (
         new_day
         or unread
+        or previous.notice
         or message.author != previous.author
         or not 0 <= message.ts - previous.ts < GROUP_SECONDS
     )
-    return Flags(gap=header, day=new_day, unread=unread, header=header)
+    return Flags(gap=header, day=new_day, unread=unread, header=header, selected=selected)
 
 
 def day_label(day: date, today: date) -> str:
@@ -193,8 +243,12 @@ def body_width(width: int) -> int:
 def estimate_height(message: ShownMessage, flags: Flags, width: int) -> int:
     """A cheap guess of the entry's height, for entries not rendered yet."""
     wrap = body_width(width)
+    if message.notice:
+        return flags.lines + 1
+    if message.deleted:
+        return flags.lines + 1 + extra_height(message, wrap)
     lines = sum(len(line) // wrap + 1 for line in message.body.strip("\n").split("\n"))
-    return flags.lines + lines
+    return flags.lines + lines + extra_height(message, wrap)
 
 
 def render_entry(
@@ -227,18 +281,76 @@ def render_entry(
         header.append(visible_line(message.author), look.author_style(message.author))
         header.truncate(width)
         strips.append(_strip(header, width, base, console))
+    if message.notice:
+        line = Text(time_text.ljust(GUTTER), look.time)
+        line.append_text(notice_line(message, body_width(width) + MARGIN, look.extra))
+        strips.append(_strip(line, width, base, console))
+        return strips
+    first = len(strips) - flags.header  # the lines that a selection highlights
     line_style = base + look.mention_line if me and mentions(message.body, me) else base
-    body = render_body(message.body, me, body_width(width), look.body)
+    wrap = body_width(width)
+    lines, glyph_at = _content(message, me, wrap, look)
     glyph = _glyph(message, look) if me is not None and message.author == me else None
-    last = len(body) - 1
-    for index, body_line in enumerate(body):
+    for index, content in enumerate(lines):
         line = Text(" " * GUTTER)
-        line.append_text(body_line)
-        if index == last and glyph is not None:
+        line.append_text(content)
+        if index == glyph_at and glyph is not None:
             line.pad_right(max(width - line.cell_len - glyph.cell_len, 1))
             line.append_text(glyph)
         strips.append(_strip(line, width, line_style, console))
+    if flags.selected:
+        strips[first:] = [_highlight(strip, base, look.selected) for strip in strips[first:]]
     return strips
+
+
+def _highlight(strip: Strip, base: Style, selected: Style) -> Strip:
+    """``strip`` on the selection's background wherever it shows the plain one (chips
+    and code keep theirs)."""
+    plain, colour = base.bgcolor, selected.bgcolor
+    if colour is None:
+        return strip
+    segments = [
+        Segment(text, (style or Style()) + Style(bgcolor=colour), control)
+        if style is None or style.bgcolor in (None, plain)
+        else Segment(text, style, control)
+        for text, style, control in strip
+    ]
+    return Strip(segments, strip.cell_length)
+
+
+def _content(
+    message: ShownMessage, me: str | None, width: int, look: Look
+) -> tuple[list[Text], int]:
+    """The lines in the body column (quote, body or tombstone, file, chips, reply
+    count) and the index of the body's last line, where the delivery glyph goes."""
+    extra = look.extra
+    lines: list[Text] = []
+    if message.reply is not None or message.reply_to is not None:
+        author = look.author_style(message.reply.author) if message.reply else extra.dim
+        lines.append(reply_line(message.reply, width, extra, author))
+    if message.deleted:
+        lines.append(Text(TOMBSTONE, extra.tombstone))
+        last_body = len(lines) - 1
+    else:
+        body = render_body(message.body, me, width, look.body)
+        if message.file is None or message.body.strip():
+            body_lines = list(body)  # shared with render_body's cache: copy to change
+            if message.edited:
+                last = body_lines[-1] = body_lines[-1].copy()
+                if last.cell_len + 1 + len(EDITED) <= width:
+                    last.append(" " + EDITED, extra.dim)
+                else:
+                    body_lines.append(Text(EDITED, extra.dim))
+            lines.extend(body_lines)
+        elif message.edited:
+            lines.append(Text(EDITED, extra.dim))
+        last_body = len(lines) - 1
+        if message.file is not None:
+            lines.append(file_line(message.file, width, extra))
+        lines.extend(reaction_lines(message.reactions, me, width, extra))
+    if message.reply_count:
+        lines.append(thread_line(message.reply_count, width, extra))
+    return lines, max(last_body, 0)
 
 
 def _glyph(message: ShownMessage, look: Look) -> Text | None:

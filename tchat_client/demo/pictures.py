@@ -97,6 +97,39 @@ async def _main_pictures(
         _freeze(app)
         await _shoot(app, out, "quick-switcher")
         await pilot.press("escape")
+        await _thread_and_reactions(app, pilot, out)
+
+
+async def _thread_and_reactions(app: TchatApp, pilot: Pilot[None], out: Path) -> None:
+    """The thread view of a message with replies, then the reaction picker on a
+    message with reactions (both in #general, where the seed put them)."""
+    from tchat_client.tui.screens.main import MainScreen
+    from tchat_client.tui.widgets.transcript import Transcript
+
+    screen = app.screen
+    assert isinstance(screen, MainScreen) and app.client is not None
+    general = next(r.id for r in app.client.state.rooms.values() if r.name == "general")
+    screen.open_room(general)
+    await pilot.pause(0.3)
+    held = app.client.state.messages(general)
+    parent = max((m for m in held if m.reply_count > 1), key=lambda m: m.reply_count)
+    assert parent.seq is not None
+    screen.open_thread(general, parent.seq)
+    await pilot.pause(0.5)
+    _freeze(app)
+    await _shoot(app, out, "thread")
+    await pilot.press("escape")
+    await pilot.pause(0.2)
+    reacted = [m for m in held if m.reactions and m.seq is not None]
+    await pilot.press("up")  # pick a message, then the one with reactions
+    screen.query_one(Transcript).select(reacted[-1].seq)
+    await pilot.press("a")
+    await pilot.pause(0.3)
+    await pilot.press("t", "a")
+    await pilot.pause(0.3)
+    _freeze(app)
+    await _shoot(app, out, "reactions")
+    await pilot.press("escape")
 
 
 async def take_pictures(world: DemoWorld, store: ProfileStore, profile: str, out: Path) -> None:

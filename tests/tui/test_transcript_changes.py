@@ -162,3 +162,21 @@ async def test_a_click_selects_the_message_under_the_pointer() -> None:
         await pilot.click(Transcript, offset=(12, row))
         assert transcript.selected is not None and transcript.selected.seq == 28
         assert transcript.has_focus
+
+
+async def test_a_picked_message_shows_who_reacted() -> None:
+    """Chips only count; picking the message names the people, in reaction order."""
+    app = TranscriptApp(many(5))
+    async with app.run_test(size=SIZE) as pilot:
+        transcript = app.transcript
+        reacted = (ReactionCount("👍", ("carol", "bob")), ReactionCount("🎉", ("dave",)))
+        transcript.replace(replace(transcript.messages[4], reactions=reacted))
+        await pilot.pause()
+        assert "carol, bob" not in "\n".join(screen_text(transcript))
+        transcript.select(5)
+        await pilot.pause()
+        lines = [line.strip() for line in screen_text(transcript)]
+        assert "👍 carol, bob · 🎉 dave" in lines
+        transcript.select(None)
+        await pilot.pause()
+        assert "👍 carol, bob · 🎉 dave" not in [line.strip() for line in screen_text(transcript)]

@@ -28,6 +28,7 @@ __all__ = [
     "human_size",
     "notice_line",
     "reaction_lines",
+    "reactors_line",
     "reply_line",
     "thread_line",
 ]
@@ -112,6 +113,21 @@ def reaction_lines(
     if line.cell_len:
         lines.append(line)
     return lines
+
+
+def reactors_line(
+    reactions: tuple[ReactionCount, ...], width: int, styles: ExtraStyles
+) -> Text:
+    """``👍 bob, carol · 🎉 dave``: who gave each reaction, in the order they did."""
+    text = Text()
+    for reaction in reactions:
+        if not reaction.users:
+            continue
+        if text.cell_len:
+            text.append(" · ", styles.dim)
+        text.append(f"{visible_line(reaction.emoji)} ")
+        text.append(", ".join(visible_line(user) for user in reaction.users), styles.dim)
+    return _ellipsis(text, width)
 
 
 def thread_line(count: int, width: int, styles: ExtraStyles) -> Text:

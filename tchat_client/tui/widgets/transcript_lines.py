@@ -38,6 +38,7 @@ from tchat_client.tui.widgets.transcript_extras import (
     file_line,
     notice_line,
     reaction_lines,
+    reactors_line,
     reply_line,
     thread_line,
 )
@@ -298,6 +299,11 @@ def render_entry(
             line.pad_right(max(width - line.cell_len - glyph.cell_len, 1))
             line.append_text(glyph)
         strips.append(_strip(line, width, line_style, console))
+    if flags.selected and message.reactions:
+        # Who reacted, shown while the message is picked (chips only count).
+        line = Text(" " * GUTTER)
+        line.append_text(reactors_line(message.reactions, wrap, look.extra))
+        strips.append(_strip(line, width, base, console))
     if flags.selected:
         strips[first:] = [_highlight(strip, base, look.selected) for strip in strips[first:]]
     return strips

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -98,6 +99,9 @@ async def upload(args: argparse.Namespace) -> int:
 
 async def download(args: argparse.Namespace) -> int:
     dest = Path(args.dest) if args.dest else Path.cwd()
+    if args.dest and args.dest.endswith(("/", os.sep)):
+        # "DIR/" names a folder, as cp and curl read it: made if missing, never a file.
+        await asyncio.to_thread(dest.mkdir, parents=True, exist_ok=True)
     if not await asyncio.to_thread(lambda: dest.is_dir() or dest.parent.is_dir()):
         raise Failure(ExitCode.ERROR, f"no folder {dest.parent} to write into")
     if await asyncio.to_thread(lambda: not dest.is_dir() and (dest.exists() or dest.is_symlink())):

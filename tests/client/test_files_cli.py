@@ -252,3 +252,22 @@ async def test_a_file_name_of_undecodable_bytes_uploads(srv: Running, tmp_path: 
     finally:
         await client.close()
     assert card.name == "caf?.bin" and card.size == 5
+
+
+async def test_cli_download_into_a_new_folder_named_with_a_slash(
+    srv: Running, cli: Callable[[str], Cli], tmp_path: Path
+) -> None:
+    """``download 1 new/`` makes the folder and writes the file in it (a trailing
+    slash names a folder, as for cp): it never writes a file called ``new``."""
+    await srv.user("alice")
+    alice = cli("alice")
+    await alice.login(srv.url, "alice")
+    source = tmp_path / "notes.txt"
+    source.write_bytes(b"some notes")
+    file_id = json.loads((await alice.ok("upload", "#general", str(source), "--json")).out)[
+        "file_id"
+    ]
+    folder = tmp_path / "new" / "folder"
+    got = await alice.ok("download", str(file_id), f"{folder}/")
+    assert got.out.strip() == str(folder / "notes.txt")
+    assert folder.is_dir() and (folder / "notes.txt").read_bytes() == b"some notes"

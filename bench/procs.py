@@ -92,8 +92,16 @@ class LoadGen:
 
     def call(self, commands: list[dict[str, Any]], timeout: float = 180.0) -> list[dict[str, Any]]:
         """One command per worker, run concurrently; their answers in order."""
+        self.send(commands)
+        return self.collect(timeout)
+
+    def send(self, commands: list[dict[str, Any]]) -> None:
+        """Start one command per worker (``collect`` gathers the answers)."""
         for pipe, command in zip(self.pipes, commands, strict=True):
             pipe.send(command)
+
+    def collect(self, timeout: float = 180.0) -> list[dict[str, Any]]:
+        """The answers to the commands ``send`` started, in order."""
         results = []
         deadline = time.monotonic() + timeout
         for pipe in self.pipes:

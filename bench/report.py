@@ -63,4 +63,9 @@ def table(results: list[Result], info: dict[str, Any]) -> str:
         f"{info.get('server_core')}, {info.get('loadgen_processes')} load-generator processes "
         f"on cores {info.get('loadgen_cores')}; {info.get('elapsed_s')} s in all."
     )
+    if "load_before" in info:
+        lines.append(
+            f"Load average (1, 5, 15 min) before: {info['load_before']}, "
+            f"after: {info.get('load_after')}."
+        )
     return "\n".join(lines) + "\n"

@@ -76,6 +76,8 @@ class Bench:
         self.cpu = server_cpu
         self.quick = quick
         self.scratch = Path(tempfile.mkdtemp(prefix="tchat-bench-"))
+        self.senders_per_worker: list[int] = []
+        """How many senders each load generator holds (from the last ``connect``)."""
 
     def close(self) -> None:
         shutil.rmtree(self.scratch, ignore_errors=True)
@@ -131,6 +133,7 @@ class Bench:
             ],
             timeout=timeout + 30,
         )
+        self.senders_per_worker = [sum(1 for s in part if s.get("sender")) for part in per]
         ok = sum(r["ok"] for r in results)
         if ok < len(specs):
             raise RuntimeError(f"only {ok} of {len(specs)} clients connected")
@@ -149,23 +152,39 @@ class Bench:
         the server's CPU over the whole phase (sending, then draining)."""
         t0 = time.monotonic() + 0.3
         cpu0, wall0 = (server.cpu_seconds() if server else 0.0), time.monotonic()
-        per_worker_rate = rate / len(self.lg)
-        results = self.lg.same(
-            {
-                "cmd": "run",
-                "mode": mode,
-                "t0": t0,
-                "warmup": warmup,
-                "duration": duration,
-                "window": window,
-                "rate": per_worker_rate,
-            },
-            timeout=warmup + duration + 60,
+        # Each worker paces its own senders: its share of the rate is its share of
+        # the senders (a fan-out's few senders may all sit on one worker).
+        senders = self.senders_per_worker or [1] * len(self.lg)
+        total = sum(senders) or 1
+        self.lg.send(
+            [
+                {
+                    "cmd": "run",
+                    "mode": mode,
+                    "t0": t0,
+                    "warmup": warmup,
+                    "duration": duration,
+                    "window": window,
+                    "rate": rate * n / total,
+                }
+                for n in senders
+            ]
         )
+        # The server's CPU over the measured window only (what the workers count).
+        window_cpu = float("nan")
+        if server is not None:
+            time.sleep(max(0.0, t0 + warmup - time.monotonic()))
+            in_window = server.cpu_seconds()
+            time.sleep(max(0.0, t0 + warmup + duration - time.monotonic()))
+            window_cpu = server.cpu_seconds() - in_window
+        results = self.lg.collect(timeout=warmup + duration + 60)
         seconds = max(r["seconds"] for r in results)
         latencies = [ns / 1e6 for r in results for ns in r["latencies_ns"]]
+        deliveries = sum(r["deliveries"] for r in results)
         return {
-            "deliveries_per_s": sum(r["deliveries"] for r in results) / seconds,
+            "server_cpu_us_per_delivery": 1e6 * window_cpu / deliveries if deliveries else 0.0,
+            "server_cpu_pct_in_window": 100 * window_cpu / duration,
+            "deliveries_per_s": deliveries / seconds,
             "frames_per_s": sum(r["frames"] for r in results) / seconds,
             "sent": sum(r["sent"] for r in results),
             "errors": sum(r["errors"] for r in results),
@@ -210,7 +229,13 @@ class Bench:
         return specs
 
     def _fanout_one(
-        self, kind: str, members: int, max_batch: int, senders: int, window: int
+        self,
+        kind: str,
+        members: int,
+        max_batch: int,
+        senders: int,
+        window: int,
+        same_load: float = 0.0,
     ) -> dict[str, Any]:
         seeded: Seeded | None = None
         data_dir = None
@@ -231,13 +256,17 @@ class Bench:
             sat = self.run("closed", warm, dur, window=window, server=server)
             half_rate = 0.5 * sat["deliveries_per_s"] / members
             lat = self.run("paced", warm, dur, rate=half_rate, server=server)
-            return {
+            figures = {
                 "connect_s": connected["elapsed"],
                 "saturation": sat,
                 "half_rate_msgs_per_s": half_rate,
                 "latency": lat,
                 "rss_kib": server.rss_kib(),
             }
+            if same_load:  # the relay's latency phase, offered to this server too
+                figures["same_load_msgs_per_s"] = same_load
+                figures["same_load"] = self.run("paced", warm, dur, rate=same_load, server=server)
+            return figures
 
     def fanout(self, members: int) -> list[Result]:
         # About 20,000 deliveries in flight: enough to keep a server busy, few enough
@@ -245,8 +274,9 @@ class Bench:
         senders = min(members, 20, max(4, 20_000 // members))
         window = max(1, 20_000 // (senders * members))
         relay = self._fanout_one("relay", members, 1, senders, window)
+        same = relay["half_rate_msgs_per_s"]
         single = self._fanout_one("tchat", members, 1, senders, window)
-        batched = self._fanout_one("tchat", members, 64, senders, window)
+        batched = self._fanout_one("tchat", members, 64, senders, window, same_load=same)
         base = relay["saturation"]["deliveries_per_s"]
         name = f"fanout_{members}"
         common = {"members": members, "senders": senders, "window_per_sender": window}
@@ -285,6 +315,41 @@ class Bench:
                     "baseline_p50_ms": relay["latency"]["p50_ms"],
                     "one_frame_per_event_p99_ms": single["latency"]["p99_ms"],
                     "one_frame_per_event_p50_ms": single["latency"]["p50_ms"],
+                    "half_rate_msgs_per_s": batched["half_rate_msgs_per_s"],
+                    "baseline_half_rate_msgs_per_s": same,
+                },
+            ),
+            Result(
+                name,
+                "p99 latency at the relay's half-saturation load (batched)",
+                batched["same_load"]["p99_ms"],
+                relay["latency"]["p99_ms"],
+                "ms",
+                "bare broadcast relay",
+                higher_is_better=False,
+                goal="<= 50 ms at 1,000",
+                details={
+                    "msgs_per_s": same,
+                    "p50_ms": batched["same_load"]["p50_ms"],
+                    "baseline_p50_ms": relay["latency"]["p50_ms"],
+                    "server_cpu_us_per_delivery": batched["same_load"][
+                        "server_cpu_us_per_delivery"
+                    ],
+                    "baseline_server_cpu_us_per_delivery": relay["latency"][
+                        "server_cpu_us_per_delivery"
+                    ],
+                },
+            ),
+            Result(
+                name,
+                "server CPU per delivery at saturation, one frame per event",
+                single["saturation"]["server_cpu_us_per_delivery"],
+                relay["saturation"]["server_cpu_us_per_delivery"],
+                "µs",
+                "bare broadcast relay",
+                higher_is_better=False,
+                details={
+                    "batched_us": batched["saturation"]["server_cpu_us_per_delivery"],
                 },
             ),
         ]
@@ -526,6 +591,15 @@ class Bench:
                 goal="<= 5 s for 5,000",
                 details=figures,
             ),
+            Result(
+                "reconnect_storm",
+                "server CPU per reconnect",
+                1000 * figures["tchat"]["server_cpu_s"] / clients,
+                1000 * figures["relay"]["server_cpu_s"] / clients,
+                "ms",
+                "bare relay, same connections (welcome only)",
+                higher_is_better=False,
+            ),
         ]
 
     def slow_consumer(self, members: int) -> list[Result]:
@@ -601,6 +675,16 @@ class Bench:
                 "bare relay",
                 higher_is_better=False,
                 details={},
+            ),
+            Result(
+                "realistic_mix",
+                "server CPU per message (10 deliveries and an ack)",
+                10 * figures["tchat"]["server_cpu_pct_in_window"] / rate,
+                10 * figures["relay"]["server_cpu_pct_in_window"] / rate,
+                "ms",
+                "bare relay",
+                higher_is_better=False,
+                details={"msgs_per_s": rate},
             ),
         ]
 

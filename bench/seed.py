@@ -118,6 +118,13 @@ def seed(data_dir: Path, users: int, rooms: list[list[int]]) -> Seeded:
     return Seeded(db_path, epoch, tokens, room_ids)
 
 
+_INSERT = (
+    "INSERT INTO messages(id, room_id, seq, author_id, client_msg_id, body, created_at) "
+    "VALUES (?,?,?,?,?,?,?)"
+)
+"""Named columns: later migrations add columns (with defaults) to ``messages``."""
+
+
 def seed_messages(db_path: Path, room_ids: list[int], count: int, seed_: int = 7) -> None:
     """``count`` messages spread over the rooms (FTS kept in step by the triggers)."""
     rng = random.Random(seed_)
@@ -136,10 +143,10 @@ def seed_messages(db_path: Path, room_ids: list[int], count: int, seed_: int = 7
                 words.append(RARE)
             batch.append((n, room, seqs[room], 1, f"seed-{n}", " ".join(words), base + n))
             if len(batch) == 20_000:
-                conn.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?)", batch)
+                conn.executemany(_INSERT, batch)
                 batch.clear()
         if batch:
-            conn.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?)", batch)
+            conn.executemany(_INSERT, batch)
         conn.executemany(
             "UPDATE rooms SET latest_seq = ? WHERE id = ?", [(s, r) for r, s in seqs.items()]
         )

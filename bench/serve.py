@@ -8,7 +8,8 @@ load generator. ``python -m bench.serve relay``: the baseline, a bare websockets
 broadcasts every frame it receives, verbatim, to every connection on the same URL
 path. It parses and stores nothing.
 
-Both print ``PORT <n>`` once listening and stop when stdin closes.
+Both print ``PORT <n>`` once listening and stop when stdin closes. With
+``TCHAT_BENCH_GCSTATS=1`` tchat prints the collector's CPU time when it stops.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import sys
+import time
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
@@ -58,9 +61,35 @@ async def relay(host: str) -> None:
         await _until_stdin_closes()
 
 
+class _GcTimer:
+    """The collector's CPU on the loop's thread, per generation (``gc.callbacks``):
+    ``TCHAT_BENCH_GCSTATS=1`` prints it when the server stops."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+        self.by_generation = [[0, 0.0], [0, 0.0], [0, 0.0]]
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.started = time.thread_time()
+            return
+        entry = self.by_generation[info["generation"]]
+        entry[0] += 1
+        entry[1] += time.thread_time() - self.started
+
+    def report(self) -> str:
+        total = sum(seconds for _, seconds in self.by_generation)
+        parts = ", ".join(
+            f"gen{g}: {n} in {t:.3f} s" for g, (n, t) in enumerate(self.by_generation)
+        )
+        return f"GC {total:.3f} s of thread CPU ({parts})"
+
+
 async def tchat(host: str, data_dir: Path, max_batch: int, profile: Path | None) -> None:
     from tchat_server.app import TchatServer
     from tchat_server.config import Argon2Params, ServerConfig
+    from tchat_server.runtime import tune_gc
     from tchat_server.session import Session
 
     Session.max_batch = max_batch
@@ -78,6 +107,8 @@ async def tchat(host: str, data_dir: Path, max_batch: int, profile: Path | None)
     )
     server = TchatServer(config)
     await server.start()
+    tune_gc()  # as `tchat-server serve` does
+    timer = _GcTimer() if os.environ.get("TCHAT_BENCH_GCSTATS") else None
     print(f"PORT {server.port}", flush=True)
     profiler = None
     if profile is not None:
@@ -92,6 +123,8 @@ async def tchat(host: str, data_dir: Path, max_batch: int, profile: Path | None)
             profiler.stop()
             text = profiler.output_text(unicode=True, show_all=False)
             await asyncio.to_thread(profile.write_text, text)
+        if timer is not None:
+            print(timer.report(), file=sys.stderr, flush=True)
         await server.stop()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tchat_server.session import Session
+from tchat_server.session import Joined, Session
 
 __all__ = ["Hub"]
 
@@ -86,6 +86,10 @@ class Hub:
             self._online_in_room.get(room_id, set()).discard(session.user_id)
         return True
 
+    def online_in(self, room_id: int) -> frozenset[int] | set[int]:
+        """The room's members who are online (the hub's own set: do not change it)."""
+        return self._online_in_room.get(room_id, frozenset())
+
     def is_online(self, user_id: int) -> bool:
         return user_id in self._sessions
 
@@ -123,3 +127,8 @@ class Hub:
     def to_user(self, user_id: int, data: bytes) -> None:
         for session in self._sessions.get(user_id, ()):
             session.push(data)
+
+    def to_user_joined(self, user_id: int, frames: Joined) -> None:
+        """Push frames joined once for many users (``Session.push_joined``)."""
+        for session in self._sessions.get(user_id, ()):
+            session.push_joined(frames)

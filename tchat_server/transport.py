@@ -17,6 +17,7 @@ from typing import Any
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from shared.codec import decode_client
 from shared.errors import CloseCode, ErrorCode, ProtocolError
@@ -31,7 +32,7 @@ from tchat_server.services.accounts import AccountService, Authenticated
 from tchat_server.services.files import chunk_size_for
 from tchat_server.services.limits import SlidingWindow, TokenBucket
 from tchat_server.services.presence import PresenceService
-from tchat_server.session import Session
+from tchat_server.session import Outbox, Session
 from tchat_server.storage.db import StorageUnavailable
 
 __all__ = ["Transport"]
@@ -64,6 +65,8 @@ class Transport:
             weakref.WeakKeyDictionary()
         )
         self._per_address: dict[str, int] = {}
+        self._outbox = Outbox()
+        """Sessions with frames to write: one callback per loop iteration writes them."""
         """Open WebSocket connections (and upgrades under way) per client address."""
 
     async def serve(self) -> Server:
@@ -178,7 +181,8 @@ class Transport:
         # (one that never will would otherwise hold its socket for `close_timeout` more).
         patient, ws.close_timeout = ws.close_timeout, UNAUTHENTICATED_CLOSE_WAIT
         try:
-            raw = await asyncio.wait_for(ws.recv(), self._config.auth_timeout)
+            async with asyncio.timeout(self._config.auth_timeout):  # no task, unlike wait_for
+                raw = await ws.recv()
         except TimeoutError:
             await ws.close(CloseCode.AUTH_TIMEOUT, "authenticate within the time limit")
             return
@@ -203,6 +207,19 @@ class Transport:
         async def close(code: int, reason: str) -> None:
             await ws.close(code, reason)
 
+        protocol = ws.protocol
+
+        def write(data: bytes) -> bool:
+            # What websockets' broadcast() does for each connection: frame and write
+            # now, never waiting. A full socket buffer (``paused``) is left to
+            # ``send`` in the session's drain task, which waits for it to empty.
+            if ws.paused or protocol.state is not State.OPEN:
+                return False
+            self._metrics.frame_out(data)
+            protocol.send_text(data)
+            ws.send_data()
+            return True
+
         session = Session(
             user_id=auth.user.id,
             user_name=auth.user.name,
@@ -212,8 +229,9 @@ class Transport:
             send=send,
             close=close,
             max_queue=self._config.outbound_queue_frames,
+            write=write,
+            outbox=self._outbox,
         )
-        sender = asyncio.get_running_loop().create_task(session.run_sender())
         who = {"user": auth.user.name, "address": address}
         log.info(
             "%s connected from %s", auth.user.name, address, extra={"event": "connected", **who}
@@ -222,8 +240,7 @@ class Transport:
             await self._handshake.welcome(session, auth, frame)
             await self._receive(ws, session)
         finally:
-            session.closing = True
-            sender.cancel()
+            session.stop()
             last = self._hub.detach(session)
             self._presence.disconnected(session.user_id, last)
             log.info("%s disconnected", auth.user.name, extra={"event": "disconnected", **who})

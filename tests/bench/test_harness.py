@@ -81,3 +81,28 @@ def test_the_table_names_the_baseline_and_the_ratio() -> None:
     text = table([result], {"date": "today", "cores": 2})
     assert "| fanout_1000 | deliveries/s | 150.0 | 100.0 | 1.50x |" in text
     assert result.as_dict()["ratio"] == 1.5
+
+
+def test_paced_runs_send_the_whole_rate_wherever_the_senders_are() -> None:
+    """A fan-out's few senders can all sit on one load generator: that one must
+    pace the whole rate (an even split across workers once halved it)."""
+    from bench.procs import LoadGen
+    from bench.scenarios import Bench, hello
+
+    lg = LoadGen(2, None)
+    bench = Bench(lg, None, quick=True)
+    try:
+        with bench.server("relay") as relay:
+            specs = [
+                {"id": i, "first": hello("x"), "path": "/p", "sender": i % 2 == 1}
+                for i in range(1, 9)
+            ]  # round-robin over two workers: every sender lands on the first
+            bench.connect(relay.port, specs)
+            assert bench.senders_per_worker == [4, 0]
+            result = bench.run("paced", warmup=0.2, duration=1.0, rate=100.0, server=relay)
+    finally:
+        lg.close()
+        bench.close()
+    # ~120 messages over the warm-up and the window; the old split sent ~60.
+    assert 90 <= result["sent"] <= 150
+    assert result["server_cpu_us_per_delivery"] >= 0.0

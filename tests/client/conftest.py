@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tchat_client.core.profile import ProfileStore
+from tchat_client.core import Client
+from tchat_client.core.auth import sign_in
+from tchat_client.core.profile import Profile, ProfileStore
 from tests.client.proxy import Proxy
 from tests.conftest import PASSWORD, Running
 
@@ -129,3 +131,20 @@ async def proxy_to() -> AsyncIterator[Callable[[Running], Awaitable[Proxy]]]:
     yield make
     for proxy in proxies:
         await proxy.stop()
+
+
+async def signed_in(tmp_path: Path, url: str, user: str) -> Profile:
+    """A profile of ``user`` signed in to the server at ``url`` (its own home)."""
+    home = tmp_path / f"home-{user}"
+    return await sign_in(ProfileStore(home, home), url, user, PASSWORD)
+
+
+async def settles(client: Client, check: Callable[[], bool]) -> None:
+    """Wait on the client's change events until ``check()`` holds."""
+    stream = client.events()
+    try:
+        async with asyncio.timeout(DEADLINE):
+            while not check():
+                await anext(stream)
+    finally:
+        stream.close()

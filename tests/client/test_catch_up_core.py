@@ -13,36 +13,18 @@ import pytest
 
 from shared.errors import ErrorCode
 from shared.frames import MessageInfo, MessageUpdated, Reaction, Resumed, RoomInfo, RoomJoined
-from tchat_client.core import Client, ProfileStore
-from tchat_client.core.auth import sign_in
+from tchat_client.core import Client
 from tchat_client.core.errors import RequestFailed
 from tchat_client.core.events import ChangeEvent, MessageChanged, RoomChanged
 from tchat_client.core.mentions import mentions_me, should_alert
 from tchat_client.core.models import Message, Room
-from tchat_client.core.profile import Profile
 from tchat_client.core.state import State
-from tests.client.conftest import DEADLINE, Cli
-from tests.conftest import PASSWORD, Running
+from tests.client.conftest import DEADLINE, Cli, settles, signed_in
+from tests.conftest import Running
 
 Start = Callable[..., Awaitable[Running]]
 
 GENERAL = 1
-
-
-async def _profile(tmp_path: Path, url: str, user: str) -> Profile:
-    home = tmp_path / f"home-{user}"
-    return await sign_in(ProfileStore(home, home), url, user, PASSWORD)
-
-
-async def settles(client: Client, check: Callable[[], bool]) -> None:
-    """Wait on the client's change events until ``check()`` holds."""
-    stream = client.events()
-    try:
-        async with asyncio.timeout(DEADLINE):
-            while not check():
-                await anext(stream)
-    finally:
-        stream.close()
 
 
 def _message(body: str, author: str = "bob", deleted: bool = False) -> Message:
@@ -122,8 +104,8 @@ def test_a_change_never_goes_back_and_the_summary_puts_mentions_first() -> None:
 async def test_levels_mark_unread_and_the_away_summary(srv: Running, tmp_path: Path) -> None:
     await srv.user("alice")
     await srv.user("bob")
-    alice_profile = await _profile(tmp_path, srv.url, "alice")
-    bob_profile = await _profile(tmp_path, srv.url, "bob")
+    alice_profile = await signed_in(tmp_path, srv.url, "alice")
+    bob_profile = await signed_in(tmp_path, srv.url, "bob")
     async with Client(alice_profile) as alice, Client(bob_profile) as bob:
         quiet = await alice.create_room("quiet", "channel")
         await bob.join("quiet")
@@ -194,8 +176,8 @@ async def test_too_many_changes_while_away_refetch_what_is_held(
     srv = await start_server(resume_cap=2)
     await srv.user("alice")
     await srv.user("bob")
-    alice_profile = await _profile(tmp_path, srv.url, "alice")
-    bob_profile = await _profile(tmp_path, srv.url, "bob")
+    alice_profile = await signed_in(tmp_path, srv.url, "alice")
+    bob_profile = await signed_in(tmp_path, srv.url, "bob")
     async with Client(alice_profile) as alice:
         acks = [await alice.wait_delivered(alice.send(GENERAL, f"draft {n}")) for n in range(4)]
         async with Client(bob_profile) as bob:

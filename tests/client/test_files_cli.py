@@ -15,24 +15,17 @@ import pytest
 
 from shared.errors import ErrorCode
 from shared.frames import CreateRoom, RoomJoined
-from tchat_client.core import Client, ProfileStore
-from tchat_client.core.auth import sign_in
+from tchat_client.core import Client
 from tchat_client.core.errors import RequestFailed
-from tchat_client.core.profile import Profile
 from tchat_client.core.transfers import safe_file_name
 from tchat_client.exits import ExitCode
-from tests.client.conftest import Cli
+from tests.client.conftest import Cli, signed_in
 from tests.client.proxy import Proxy
-from tests.conftest import PASSWORD, Running
+from tests.conftest import Running
 
 Start = Callable[..., Awaitable[Running]]
 MiB = 1024 * 1024
 GENERAL = 1
-
-
-async def _profile(tmp_path: Path, url: str, user: str) -> Profile:
-    home = tmp_path / f"home-{user}"
-    return await sign_in(ProfileStore(home, home), url, user, PASSWORD)
 
 
 def _sha(data: bytes) -> str:
@@ -67,7 +60,7 @@ async def test_upload_resumes_after_a_cut_and_download_too(
     source = tmp_path / "big.bin"
     source.write_bytes(data)
 
-    client = Client(await _profile(tmp_path, proxy.url, "alice"))
+    client = Client(await signed_in(tmp_path, proxy.url, "alice"))
     await client.start()
     try:
         up = CutOnce(proxy, 1 * MiB)
@@ -84,7 +77,7 @@ async def test_upload_resumes_after_a_cut_and_download_too(
     assert stored.read_bytes() == data
     assert proxy.accepted >= 3  # the login, the first connection, the reconnection
 
-    bob = Client(await _profile(tmp_path, proxy.url, "bob"))
+    bob = Client(await signed_in(tmp_path, proxy.url, "bob"))
     await bob.start()
     into = tmp_path / "downloads"
     into.mkdir()
@@ -175,7 +168,7 @@ async def test_a_partial_download_resumes_from_its_part_file(srv: Running, tmp_p
     data = os.urandom(300_000)
     source = tmp_path / "clip.ogg"
     source.write_bytes(data)
-    client = Client(await _profile(tmp_path, srv.url, "alice"))
+    client = Client(await signed_in(tmp_path, srv.url, "alice"))
     await client.start()
     try:
         card = await client.files.upload(GENERAL, source)
@@ -208,7 +201,7 @@ async def test_an_upload_waits_out_the_byte_budget(start_server: Start, tmp_path
     data = os.urandom(220_000)
     source = tmp_path / "slow.bin"
     source.write_bytes(data)
-    client = Client(await _profile(tmp_path, srv.url, "alice"))
+    client = Client(await signed_in(tmp_path, srv.url, "alice"))
     await client.start()
     try:
         card = await client.files.upload(GENERAL, source)
@@ -245,7 +238,7 @@ async def test_a_file_name_of_undecodable_bytes_uploads(srv: Running, tmp_path: 
     await srv.user("alice")
     source = Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9.bin"))
     await asyncio.to_thread(source.write_bytes, b"bytes")
-    client = Client(await _profile(tmp_path, srv.url, "alice"))
+    client = Client(await signed_in(tmp_path, srv.url, "alice"))
     await client.start()
     try:
         card = await client.files.upload(GENERAL, source)

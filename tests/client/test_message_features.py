@@ -6,7 +6,6 @@ reply waits in the durable outbox across a restart; refusals are
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -15,37 +14,19 @@ from pathlib import Path
 import pytest
 
 from shared.errors import ErrorCode
-from tchat_client.core import Client, ProfileStore
-from tchat_client.core.auth import sign_in
+from tchat_client.core import Client
 from tchat_client.core.cache import Cache
 from tchat_client.core.errors import RequestFailed, SendFailed
 from tchat_client.core.events import ChangeEvent, MessageChanged
 from tchat_client.core.models import Message, ReactionCount, ReplyPreview
 from tchat_client.core.outbox import Outbox
-from tchat_client.core.profile import Profile
-from tests.client.conftest import DEADLINE, Cli, read_line
+from tests.client.conftest import Cli, read_line, settles, signed_in
 from tests.client.proxy import Proxy
-from tests.conftest import PASSWORD, Running
+from tests.conftest import Running
 
 Start = Callable[..., Awaitable[Running]]
 
 GENERAL = 1
-
-
-async def _profile(tmp_path: Path, url: str, user: str) -> Profile:
-    home = tmp_path / f"home-{user}"
-    return await sign_in(ProfileStore(home, home), url, user, PASSWORD)
-
-
-async def settles(client: Client, check: Callable[[], bool]) -> None:
-    """Wait on the client's change events until ``check()`` holds."""
-    stream = client.events()
-    try:
-        async with asyncio.timeout(DEADLINE):
-            while not check():
-                await anext(stream)
-    finally:
-        stream.close()
 
 
 def _held(client: Client, seq: int) -> Message:
@@ -59,8 +40,8 @@ async def test_reply_edit_react_delete_reach_another_client_live(
 ) -> None:
     await srv.user("alice")
     await srv.user("bob")
-    alice_profile = await _profile(tmp_path, srv.url, "alice")
-    bob_profile = await _profile(tmp_path, srv.url, "bob")
+    alice_profile = await signed_in(tmp_path, srv.url, "alice")
+    bob_profile = await signed_in(tmp_path, srv.url, "bob")
     async with Client(alice_profile) as alice, Client(bob_profile) as bob:
         seen: list[ChangeEvent] = []
         bob.subscribe(seen.append)
@@ -137,8 +118,8 @@ async def test_changes_made_while_away_arrive_on_resume_and_stay_cached(
 ) -> None:
     await srv.user("alice")
     await srv.user("bob")
-    alice_profile = await _profile(tmp_path, srv.url, "alice")
-    bob_profile = await _profile(tmp_path, srv.url, "bob")
+    alice_profile = await signed_in(tmp_path, srv.url, "alice")
+    bob_profile = await signed_in(tmp_path, srv.url, "bob")
     async with Client(alice_profile) as alice:
         first = await alice.wait_delivered(alice.send(GENERAL, "typo hre"))
         second = await alice.wait_delivered(alice.send(GENERAL, "untouched"))
@@ -187,7 +168,7 @@ async def test_a_reply_queued_while_the_server_is_down_survives_a_restart(
     first = await start_server()
     await first.user("alice")
     proxy = await proxy_to(first)
-    profile = await _profile(tmp_path, proxy.url, "alice")
+    profile = await signed_in(tmp_path, proxy.url, "alice")
     async with Client(profile) as client:
         parent = await client.wait_delivered(client.send(GENERAL, "question?"))
     await first.stop()
@@ -374,11 +355,11 @@ async def test_a_reply_to_a_message_not_held_gets_its_quote_once_stored(
 ) -> None:
     await srv.user("alice")
     await srv.user("bob")
-    alice_profile = await _profile(tmp_path, srv.url, "alice")
+    alice_profile = await signed_in(tmp_path, srv.url, "alice")
     async with Client(alice_profile) as alice:
         parent = await alice.wait_delivered(alice.send(GENERAL, "an old question"))
     # bob signs in after it: his client follows the room from its latest seq.
-    bob_profile = await _profile(tmp_path, srv.url, "bob")
+    bob_profile = await signed_in(tmp_path, srv.url, "bob")
     async with Client(bob_profile, prefetch=False) as bob:
         assert bob.state.message(GENERAL, parent.seq) is None
         cid = bob.send(GENERAL, "an answer", reply_to=parent.seq)

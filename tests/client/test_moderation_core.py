@@ -6,7 +6,6 @@ attempts are refused with ``forbidden`` and change nothing."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,8 +14,7 @@ import pytest
 from shared.errors import ErrorCode
 from tchat_client.cli_chat import duration, seconds_or_off
 from tchat_client.commands.reading import moderation_line
-from tchat_client.core import Client, ProfileStore
-from tchat_client.core.auth import sign_in
+from tchat_client.core import Client
 from tchat_client.core.errors import RequestFailed, SendFailed
 from tchat_client.core.events import (
     ChangeEvent,
@@ -24,25 +22,8 @@ from tchat_client.core.events import (
     ModerationNotice,
     RoomRemoved,
 )
-from tchat_client.core.profile import Profile
-from tests.client.conftest import DEADLINE, Cli
-from tests.conftest import PASSWORD, Running
-
-
-async def _profile(tmp_path: Path, url: str, user: str) -> Profile:
-    home = tmp_path / f"home-{user}"
-    return await sign_in(ProfileStore(home, home), url, user, PASSWORD)
-
-
-async def settles(client: Client, check: Callable[[], bool]) -> None:
-    """Wait on the client's change events until ``check()`` holds."""
-    stream = client.events()
-    try:
-        async with asyncio.timeout(DEADLINE):
-            while not check():
-                await anext(stream)
-    finally:
-        stream.close()
+from tests.client.conftest import Cli, settles, signed_in
+from tests.conftest import Running
 
 
 def _notices(events: list[ChangeEvent]) -> list[tuple[str, str | None]]:
@@ -54,8 +35,8 @@ async def test_an_owner_moderates_and_the_member_client_follows(
 ) -> None:
     await srv.user("alice")
     await srv.user("bob")
-    alice_profile = await _profile(tmp_path, srv.url, "alice")
-    bob_profile = await _profile(tmp_path, srv.url, "bob")
+    alice_profile = await signed_in(tmp_path, srv.url, "alice")
+    bob_profile = await signed_in(tmp_path, srv.url, "bob")
     async with Client(alice_profile) as alice, Client(bob_profile) as bob:
         ops = await alice.create_room("ops", "channel")
         assert alice.state.rooms[ops.id].role == "owner" and ops.can_moderate

@@ -9,24 +9,17 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from shared.frames import Ack, CreateRoom, MessagePosted, Ok, Send
-from tchat_client.core import Client, ProfileStore
-from tchat_client.core.auth import sign_in
+from tchat_client.core import Client
 from tchat_client.core.cache import Cache
 from tchat_client.core.events import ChangeEvent, MessageAdded, MessageStateChanged, StateReset
-from tchat_client.core.profile import Profile
 from tchat_server.storage.users import hash_secret
-from tests.client.conftest import Cli, eventually
+from tests.client.conftest import Cli, eventually, signed_in
 from tests.client.proxy import Proxy
 from tests.conftest import PASSWORD, Running
 
 Start = Callable[..., Awaitable[Running]]
 
 GENERAL = 1
-
-
-async def _profile(tmp_path: Path, url: str, user: str) -> Profile:
-    home = tmp_path / f"home-{user}"
-    return await sign_in(ProfileStore(home, home), url, user, PASSWORD)
 
 
 def _delete_database(data_dir: Path) -> None:
@@ -41,7 +34,7 @@ async def test_cut_mid_stream_resumes_without_gap_or_duplicate(
     await srv.user("alice")
     await srv.user("bob")
     proxy = await proxy_to(srv)
-    profile = await _profile(tmp_path, proxy.url, "alice")
+    profile = await signed_in(tmp_path, proxy.url, "alice")
     bob = await srv.connect("bob")
     events: list[ChangeEvent] = []
     client = Client(profile)
@@ -110,7 +103,7 @@ async def test_new_server_epoch_is_noticed_and_refetched(
     await first.user("alice")
     await first.user("bob")
     proxy = await proxy_to(first)
-    profile = await _profile(tmp_path, proxy.url, "alice")
+    profile = await signed_in(tmp_path, proxy.url, "alice")
     bob = await first.connect("bob")
     for n in range(3):
         await bob.send(Send(client_msg_id=f"old{n}", body=f"old {n}", dm="alice"))

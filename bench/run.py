@@ -51,6 +51,7 @@ def plan(bench: Bench, quick: bool) -> dict[str, Callable[[], list[Result]]]:
         "slow_consumer": lambda: bench.slow_consumer(1000),
         "realistic_mix": lambda: bench.realistic_mix(5000),
         "client": bench.client,
+        "client_memory": bench.client_memory,
     }
 
 

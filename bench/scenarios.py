@@ -301,6 +301,26 @@ class Bench:
                 goal=">= 1.3x relay at 1,000",
                 details={**common, "tchat": batched},
             ),
+            # The issue's latency goal: one frame per event, at half of that
+            # configuration's own saturation (the rate of the first row).
+            Result(
+                name,
+                "p99 latency at half saturation, one frame per event",
+                single["latency"]["p99_ms"],
+                relay["latency"]["p99_ms"],
+                "ms",
+                "bare broadcast relay",
+                higher_is_better=False,
+                goal="<= 50 ms at 1,000",
+                details={
+                    "p50_ms": single["latency"]["p50_ms"],
+                    "baseline_p50_ms": relay["latency"]["p50_ms"],
+                    "half_rate_msgs_per_s": single["half_rate_msgs_per_s"],
+                    "baseline_half_rate_msgs_per_s": same,
+                },
+            ),
+            # Stricter, beyond the goal: half of the *batched* saturation, about
+            # four times the relay's rate at 1,000 members.
             Result(
                 name,
                 "p99 latency at half saturation (batched)",
@@ -309,7 +329,7 @@ class Bench:
                 "ms",
                 "bare broadcast relay",
                 higher_is_better=False,
-                goal="<= 50 ms at 1,000",
+                goal="(no goal: 4x the relay's load)",
                 details={
                     "p50_ms": batched["latency"]["p50_ms"],
                     "baseline_p50_ms": relay["latency"]["p50_ms"],
@@ -482,6 +502,50 @@ class Bench:
                 "Textual Log",
                 higher_is_better=False,
                 goal="<= 5 ms",
+                details={},
+            ),
+        ]
+
+    def client_memory(self) -> list[Result]:
+        """The transcript's memory stays bounded (``bench/transcript.py --memory``)."""
+        out = subprocess.run(
+            [sys.executable, "bench/transcript.py", "--memory"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+        )
+        line = next(x for x in out.stdout.splitlines() if x.startswith("JSON "))
+        kib = json.loads(line[5:])["kib"]
+        ours, bounded = kib["transcript"], kib["log_bounded"]
+        details = {
+            "table": out.stdout.split("JSON ")[0],
+            "kib_at_5k_25k_50k": {"transcript": ours[:3], "log_max_lines": bounded[:3]},
+            "transcript_50k_over_5k": ours[2] / ours[0],
+            "seconds": {"transcript": ours[3], "log_max_lines": bounded[3]},
+        }
+        return [
+            Result(
+                "client_memory",
+                "client memory after 50,000 appended messages",
+                ours[2],
+                bounded[2],
+                "KiB",
+                "Textual Log(max_lines=3000)",
+                higher_is_better=False,
+                goal="bounded (see next row)",
+                details=details,
+            ),
+            Result(
+                "client_memory",
+                "memory growth from 25,000 to 50,000 appends",
+                ours[2] / ours[1],
+                bounded[2] / bounded[1],
+                "x",
+                "Textual Log(max_lines=3000)",
+                higher_is_better=False,
+                goal="bounded (50k/25k <= 1.2x)",
                 details={},
             ),
         ]

@@ -1,6 +1,7 @@
 """Benchmark: the transcript against Textual's own ``Log``, headless, in one run.
 
-Run: ``.venv/bin/python bench/transcript.py [--messages N] [--appends N]``
+Run: ``.venv/bin/python bench/transcript.py [--messages N] [--appends N]``, or
+``--memory`` for the memory figures alone.
 
 Measures, for the same 10,000 messages (``Log`` gets each body's first line):
 
@@ -12,6 +13,16 @@ Measures, for the same 10,000 messages (``Log`` gets each body's first line):
 * page up: the same two figures per page scrolled up through history that was
   never shown before.
 
+With ``--memory``: what the app holds after 5,000, 25,000 and 50,000 messages
+appended at the bottom in pages of 500 (a repaint after each), by ``tracemalloc``
+(bytes allocated since the widget was mounted and still alive, after a
+collection). The transcript drops its oldest entries past ``MAX_SHOWN``; the
+baseline is ``Log(max_lines=MAX_SHOWN)``, bounded the same way (``--unbounded``
+adds an unbounded ``Log``: 10 more seconds). Between 5,000 and 25,000 the process-wide LRU caches of rendering (the
+body cache in ``tui/render.py``, Rich's cell-length and control-code caches) fill
+up to their sizes; past that, a bounded widget stays flat. Goal: bounded, 50k/25k
+<= 1.2x.
+
 Absolute numbers depend on the machine; the team compares ratios against the
 baseline measured in the same run. Goals: first paint <= 0.3 s, append <= 5 ms.
 """
@@ -20,8 +31,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import json
 import random
 import time
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -176,12 +190,81 @@ async def measure(kind: str, texts: list[str], appends: int, pages: int) -> Figu
     return Figures(first_paint, append_widget, append_frame, page_widget, page_frame)
 
 
+MEMORY_KINDS = ("transcript", "log_bounded")
+
+
+async def measure_memory(kind: str, texts: list[str], points: set[int], batch: int) -> list[float]:
+    """KiB held after each of ``points`` appends of ``texts`` (a multiple of ``batch``)."""
+    cap = Transcript.MAX_SHOWN
+
+    def make(clock: PaintClock) -> Transcript | Log:
+        if kind == "transcript":
+            return TimedTranscript(clock)
+        widget = TimedLog(clock)
+        widget.max_lines = cap if kind == "log_bounded" else None
+        return widget
+
+    app = BenchApp(make)
+    held: list[float] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        widget = app.widget
+        gc.collect()
+        tracemalloc.start()
+        try:
+            for start in range(0, len(texts), batch):
+                chunk = texts[start : start + batch]
+                if isinstance(widget, Transcript):
+                    widget.extend(
+                        ShownMessage(1, seq, seq, "bob", body, NOW)
+                        for seq, body in enumerate(chunk, start + 1)
+                    )
+                else:
+                    widget.write_lines([body.split("\n")[0] for body in chunk])
+                await pilot.pause()
+                if start + batch in points:
+                    gc.collect()
+                    held.append(tracemalloc.get_traced_memory()[0] / 1024)
+        finally:
+            tracemalloc.stop()
+    return held
+
+
+def memory_main(appends: int, kinds: tuple[str, ...]) -> None:
+    batch = 500
+    points = [appends // 10, appends // 2, appends]
+    texts = bodies(appends, seed=11)
+    figures: dict[str, list[float]] = {}
+    for kind in kinds:
+        started = time.perf_counter()
+        figures[kind] = asyncio.run(measure_memory(kind, texts, set(points), batch))
+        figures[kind].append(time.perf_counter() - started)
+    print(f"memory held after N messages appended, {SIZE[0]}x{SIZE[1]}, headless (KiB)")
+    head = "".join(f"{n:>10,}" for n in points)
+    print(f"{'widget':<28}{head}{'last/1st':>9}{'last/mid':>9}{'time (s)':>9}")
+    names = {
+        "transcript": "Transcript",
+        "log_bounded": f"Log(max_lines={Transcript.MAX_SHOWN})",
+        "log": "Log (unbounded)",
+    }
+    for kind, (first, mid, last, seconds) in figures.items():
+        held = f"{first:>10.0f}{mid:>10.0f}{last:>10.0f}"
+        print(f"{names[kind]:<28}{held}{last / first:>8.2f}x{last / mid:>8.2f}x{seconds:>9.1f}")
+    print("JSON " + json.dumps({"points": points, "kib": figures}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--appends", type=int, default=200)
     parser.add_argument("--pages", type=int, default=50)
+    parser.add_argument("--memory", action="store_true", help="the memory figures alone")
+    parser.add_argument("--unbounded", action="store_true", help="--memory: add a Log")
     args = parser.parse_args()
+    if args.memory:
+        kinds = (*MEMORY_KINDS, "log") if args.unbounded else MEMORY_KINDS
+        memory_main(50_000 if args.appends == 200 else args.appends, kinds)
+        return
     texts = bodies(args.messages)
     baseline = asyncio.run(measure("log", texts, args.appends, args.pages))
     ours = asyncio.run(measure("transcript", texts, args.appends, args.pages))

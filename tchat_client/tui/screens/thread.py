@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -31,6 +32,13 @@ from tchat_client.tui.widgets.composer import Composer
 from tchat_client.tui.widgets.transcript import Transcript
 
 __all__ = ["ThreadScreen"]
+
+
+class ThreadTranscript(Transcript):
+    """A thread's transcript holds every reply it loaded: the thread view does not
+    page older replies back in, so nothing may be dropped from its top."""
+
+    MAX_SHOWN: ClassVar[int] = 2**31
 
 
 class _Changed(TextualMessage):
@@ -100,7 +108,7 @@ class ThreadScreen(MessageKeys, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self._title(), id="thread-title")
-            yield Transcript(me=self.client.state.me or None, id="thread-transcript")
+            yield ThreadTranscript(me=self.client.state.me or None, id="thread-transcript")
             yield Composer(id="thread-composer", placeholder="Reply in the thread…")
         yield Footer()
 

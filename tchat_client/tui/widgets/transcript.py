@@ -12,6 +12,11 @@ re-wrapping after a resize keep the view in place the same way.
 At the bottom, the transcript follows new messages; scrolled up, it stays put.
 Short transcripts sit at the bottom, next to where the composer will be.
 
+Memory stays bounded however long a room stays open: while the view follows,
+past ``MAX_SHOWN`` entries the oldest go in one batch (down to ``TRIM_TO``), and
+scrolling to the top pages them in again (``NeedsOlder``). Scrolled up, nothing
+goes until the view is back at the bottom.
+
 With the focus, the transcript lets the user pick a message (up/down, highlighted)
 and asks for an action on it (``Acted``: reply, edit, react...); the screen decides
 what the action does.
@@ -96,6 +101,11 @@ class Transcript(SelectionMixin, ScrollView, can_focus=True):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = set(COMPONENTS)
 
+    MAX_SHOWN: ClassVar[int] = 3000
+    """Most entries held while following new messages (a screen's worth is painted)."""
+    TRIM_TO: ClassVar[int] = 2500
+    """What a trim keeps: trimming in batches, not on every append."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "up",
@@ -155,6 +165,12 @@ class Transcript(SelectionMixin, ScrollView, can_focus=True):
         self._today = 0
         self._look: Look | None = None
         self._older_requested = False
+        self._stale_below: int | None = None
+        """A trim while older history was asked for: the page that answers it ends
+        below this seq, and would leave a gap above it."""
+        self._dropped = False
+        """Entries were dropped since the last ``prepend``: older history exists,
+        whatever ``has_older`` was set to before the drop."""
         self.has_older = True
         """Whether history older than the first message may exist (``NeedsOlder``)."""
 
@@ -185,12 +201,18 @@ class Transcript(SelectionMixin, ScrollView, can_focus=True):
         self.extend((message,))
 
     def extend(self, messages: Iterable[ShownMessage]) -> None:
-        """Add many messages at once (in any order); the fast way to load a page."""
+        """Add many messages at once (in any order); the fast way to load a page.
+        While following, past ``MAX_SHOWN`` entries the oldest go."""
+        self._add(messages, bound=True)
+
+    def _add(self, messages: Iterable[ShownMessage], *, bound: bool) -> None:
         following = self._following()
         anchor = self._view_anchor()
         moved = False
         for message in messages:
             moved |= self._rows.add(message)
+        if bound and following:
+            moved |= self._drop_oldest()
         if moved:
             self._restore(following, anchor)
         else:
@@ -208,9 +230,16 @@ class Transcript(SelectionMixin, ScrollView, can_focus=True):
             messages: Messages older than the first one shown, in any order.
             more: Whether even older ones may exist.
         """
+        stale, self._stale_below = self._stale_below, None
+        if stale is not None:
+            # The answer to a request made before a trim: what it brings lies below
+            # what the trim dropped, and would leave a gap. Keep only what joins on.
+            given = list(messages)
+            messages = [m for m in given if m.seq is None or m.seq >= stale]
+            more = more or len(messages) < len(given)
         self.has_older = more
-        self._older_requested = False
-        self.extend(messages)
+        self._older_requested = self._dropped = False
+        self._add(messages, bound=False)
 
     def set_state(self, client_msg_id: str, state: DeliveryState) -> None:
         """Change the delivery glyph of one of the user's own messages."""
@@ -273,6 +302,8 @@ class Transcript(SelectionMixin, ScrollView, can_focus=True):
         self._rows.unread_seq = None
         self._rows.selected_seq = None
         self._older_requested = False
+        self._stale_below = None
+        self._dropped = False
         self.has_older = True
         self.virtual_size = Size(self._rows.width, 0)
         self.refresh()
@@ -292,6 +323,8 @@ class Transcript(SelectionMixin, ScrollView, can_focus=True):
         if new_value == self.scroll_target_y:
             self._stick = new_value >= self.max_scroll_y
             self.refresh()  # a scroll ended: the next paint extends the margin
+            if self._stick and len(self._rows) > self.MAX_SHOWN:
+                self.call_later(self._trim)  # back at the bottom: trim what grew
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._settle()
@@ -367,6 +400,27 @@ class Transcript(SelectionMixin, ScrollView, can_focus=True):
                 self._scroll_quietly(min(rows.offsets[index] - row, last_line))
         self._maybe_need_older()
 
+    def _drop_oldest(self) -> bool:
+        """Past ``MAX_SHOWN`` entries, drop the oldest down to ``TRIM_TO``; True
+        when some went (the offsets then need rebuilding). The caller follows."""
+        rows = self._rows
+        if len(rows) <= self.MAX_SHOWN:
+            return False
+        first = rows.first_seq
+        if not rows.drop_oldest(len(rows) - self.TRIM_TO):
+            return False
+        if self._older_requested and self._stale_below is None:
+            self._stale_below = first
+        self._older_requested = False  # the next top is a new one: ask for it
+        self._dropped = True
+        return True
+
+    def _trim(self) -> None:
+        """Back at the bottom after reading history: drop what grew meanwhile."""
+        if self._following() and self._drop_oldest():
+            self._restore(True, None)
+            self._settle()
+
     def rearm_older(self) -> None:
         """The screen finished (or gave up) loading older messages: ask again if the
         top is still in view, so paging never stalls on a request it ignored."""
@@ -374,7 +428,8 @@ class Transcript(SelectionMixin, ScrollView, can_focus=True):
         self._maybe_need_older()
 
     def _maybe_need_older(self) -> None:
-        if self.scroll_offset.y > 0 or not self.has_older or self._older_requested:
+        more = self.has_older or self._dropped
+        if self.scroll_offset.y > 0 or not more or self._older_requested:
             return
         if self._rows.entries:
             self._older_requested = True

@@ -235,6 +235,31 @@ class EntryList:
         entry.message = replace(entry.message, state=state)
         return self.index_of(entry)
 
+    def drop_oldest(self, count: int) -> int:
+        """Forget the ``count`` oldest entries (never a pending one) to bound memory;
+        how many went. Their strips go with them; a selection among them is
+        dropped, and so is an unread marker drawn above one of them (the user read
+        on past it). ``rebuild_offsets`` must follow."""
+        count = min(count, len(self.entries) - self._pending)
+        if count <= 0:
+            return 0
+        marker = self.marker_index()
+        if marker is not None and marker < count:
+            self.unread_seq = None
+        dropped = self.entries[:count]
+        del self.entries[:count]
+        for entry in dropped:
+            if entry.message.seq is not None:
+                self._by_seq.pop(entry.message.seq, None)
+            if entry.message.client_msg_id:
+                self._by_cmid.pop(entry.message.client_msg_id, None)
+            entry.strips = []  # in case something still holds the entry
+        if self.selected_seq is not None and self.selected_seq not in self._by_seq:
+            self.selected_seq = None
+        if self.entries:
+            self.restyle(0)  # now first: its day line and author header come back
+        return count
+
     def clear(self) -> None:
         self.entries.clear()
         self.offsets = [0]

@@ -115,9 +115,7 @@ def reaction_lines(
     return lines
 
 
-def reactors_line(
-    reactions: tuple[ReactionCount, ...], width: int, styles: ExtraStyles
-) -> Text:
+def reactors_line(reactions: tuple[ReactionCount, ...], width: int, styles: ExtraStyles) -> Text:
     """``👍 bob, carol · 🎉 dave``: who gave each reaction, in the order they did."""
     text = Text()
     for reaction in reactions:

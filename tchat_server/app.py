@@ -182,7 +182,7 @@ class TchatServer:
             services.accounts,
             services.presence,
             services.hub,
-            ready=self._ready,
+            ready=self._readiness,
             metrics=services.metrics,
         )
         self._server = await transport.serve()
@@ -208,6 +208,10 @@ class TchatServer:
         keeps the server unready until a write commits, e.g. once space is back)."""
         self.not_ready = await self._not_ready()
         return self.not_ready is None
+
+    async def _readiness(self) -> str | None:
+        """For /readyz: None when ready, else the reason (its answer's body)."""
+        return None if await self._ready() else self.not_ready or "not ready"
 
     async def _not_ready(self) -> str | None:
         if self.services is None:

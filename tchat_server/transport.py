@@ -12,7 +12,7 @@ import contextlib
 import http
 import logging
 import weakref
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -49,7 +49,7 @@ class Transport:
         accounts: AccountService,
         presence: PresenceService,
         hub: Hub,
-        ready: Any,
+        ready: Callable[[], Awaitable[str | None]],
         metrics: ServerMetrics | None = None,
     ) -> None:
         self._config = config
@@ -102,9 +102,9 @@ class Transport:
         if path == "/healthz":
             return connection.respond(http.HTTPStatus.OK, "ok\n")
         if path == "/readyz":
-            ok = await self._ready()
-            status = http.HTTPStatus.OK if ok else http.HTTPStatus.SERVICE_UNAVAILABLE
-            return connection.respond(status, "ok\n" if ok else "database unavailable\n")
+            reason = await self._ready()  # None when ready, else why not
+            status = http.HTTPStatus.OK if reason is None else http.HTTPStatus.SERVICE_UNAVAILABLE
+            return connection.respond(status, f"{reason or 'ok'}\n")
         if path == "/metrics":
             code, content_type, body = self._metrics.exposition(
                 request.headers.get("Accept"), request.headers.get("Authorization")

@@ -50,10 +50,10 @@ async def test_readyz_is_503_while_the_database_is_read_only(srv: Running) -> No
     assert isinstance(got["refused"], Error) and got["refused"].code == ErrorCode.UNAVAILABLE
     # Reads still work, yet the server says it cannot do its job.
     assert await srv.services.db.fetch_one("SELECT 1") is not None
-    assert await readyz(port) == (503, "database unavailable\n")
+    assert await readyz(port) == (503, "database cannot be written\n")
     assert srv.server.not_ready == "database cannot be written"  # the reason
     assert "readonly" in (srv.services.db.write_error or "")  # the cause, for the log
-    assert await readyz(port) == (503, "database unavailable\n")  # probes are spaced out
+    assert await readyz(port) == (503, "database cannot be written\n")  # probes are spaced out
 
     await toggle(False)
     # The next write that commits makes it ready again, without waiting for a probe.
@@ -74,8 +74,8 @@ async def test_the_write_probe_notices_recovery_without_any_send(srv: Running) -
     await toggle(True)
     await send_all(alice, general, ["refused"])
     await answers(alice, ["refused"])
-    assert await readyz(port) == (503, "database unavailable\n")  # the probe fails too
-    assert await readyz(port) == (503, "database unavailable\n")
+    assert await readyz(port) == (503, "database cannot be written\n")  # the probe fails too
+    assert await readyz(port) == (503, "database cannot be written\n")
     probe = await srv.services.db.fetch_one("SELECT 1 FROM meta WHERE key = 'write_probe'")
     assert probe is None  # nothing was written
 
@@ -110,7 +110,7 @@ async def test_readyz_is_503_while_the_disk_is_full(server_process: StartProcess
             await send_all(alice, general, ["full-0", "full-1"])
             got = await answers(alice, ["full-0", "full-1"])
             assert {a.code for a in got.values() if isinstance(a, Error)} == {ErrorCode.UNAVAILABLE}
-            assert await readyz(server.port) == (503, "database unavailable\n")
+            assert await readyz(server.port) == (503, "database cannot be written\n")
         # Space is back: the next send commits, and readiness follows.
         await send_all(alice, general, ["after"])
         assert isinstance((await answers(alice, ["after"]))["after"], Ack)

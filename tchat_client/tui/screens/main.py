@@ -11,7 +11,6 @@ from dataclasses import replace
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -22,11 +21,13 @@ from tchat_client.core.models import Member, Message, Room
 from tchat_client.sanitize import visible, visible_line
 from tchat_client.tui import alerts
 from tchat_client.tui.catch_up import AwaySummary, CatchUp
-from tchat_client.tui.directory import completion_names, room_label, switch_targets
+from tchat_client.tui.directory import completion_names
 from tchat_client.tui.message_actions import MessageActions, MessageKeys, store_delivered
 from tchat_client.tui.model import ShownMessage
 from tchat_client.tui.moderation_ui import ModerationView
 from tchat_client.tui.screens.commands import SlashRunner
+from tchat_client.tui.screens.main_keys import MAIN_BINDINGS
+from tchat_client.tui.screens.main_navigation import Navigation
 from tchat_client.tui.slash import SlashError
 from tchat_client.tui.widgets.completion_menu import CompletionMenu
 from tchat_client.tui.widgets.composer import Composer
@@ -43,87 +44,14 @@ from tchat_client.tui.widgets.transcript import Transcript
 
 __all__ = ["MainScreen", "shown"]
 
-JUMP_LIMIT = 2000
-"""Most messages loaded to reach a search result older than the transcript holds."""
-
 
 def shown(message: Message) -> ShownMessage:
     """The transcript's view of a client message."""
     return ShownMessage.from_message(message)
 
 
-class MainScreen(MessageKeys, Screen[None]):
-    BINDINGS = [
-        Binding(
-            "ctrl+k",
-            "switcher",
-            "Switch room",
-            id="main.switcher",
-            tooltip="Jump to a room or person",
-            priority=True,
-        ),
-        Binding(
-            "ctrl+f",
-            "search",
-            "Search",
-            id="main.search",
-            tooltip="Search the messages of your rooms",
-            priority=True,
-        ),
-        Binding("f1", "help", "Help", id="main.help", priority=True),
-        Binding(
-            "ctrl+b",
-            "toggle_members",
-            "Members",
-            id="main.members",
-            tooltip="Show or hide the member list",
-            priority=True,
-        ),
-        Binding("alt+up", "room(-1)", "Previous room", id="main.prev_room", show=False),
-        Binding("alt+down", "room(1)", "Next room", id="main.next_room", show=False),
-        Binding(
-            "alt+shift+down,ctrl+down",
-            "next_unread",
-            "Next unread room",
-            id="main.next_unread",
-            show=False,
-        ),
-        # Priority: the composer would otherwise type the letter (alt+u -> "u").
-        Binding(
-            "alt+u",
-            "jump_unread",
-            "Jump to first unread",
-            id="main.jump_unread",
-            show=False,
-            priority=True,
-        ),
-        Binding(
-            "alt+a",
-            "catch_up",
-            "Catch up: next room with news",
-            id="main.catch_up",
-            tooltip="Open the next room with unread messages from the away summary",
-            show=False,
-            priority=True,
-        ),
-        Binding(
-            "pageup",
-            "scroll_transcript(-1)",
-            "Scroll up",
-            id="main.page_up",
-            show=False,
-            priority=True,
-        ),
-        Binding(
-            "pagedown",
-            "scroll_transcript(1)",
-            "Scroll down",
-            id="main.page_down",
-            show=False,
-            priority=True,
-        ),
-        Binding("escape", "focus_composer", "Back to writing", id="main.escape", show=False),
-    ]
+class MainScreen(Navigation, MessageKeys, Screen[None]):
+    BINDINGS = MAIN_BINDINGS
 
     def __init__(self, client: Client) -> None:
         super().__init__()
@@ -514,66 +442,3 @@ class MainScreen(MessageKeys, Screen[None]):
         from tchat_client.tui.screens.help import HelpScreen
 
         self.app.push_screen(HelpScreen(self))  # type: ignore[arg-type]
-
-    def action_switcher(self) -> None:
-        from tchat_client.tui.screens.switcher import QuickSwitcher
-
-        def chosen(choice: int | str | None) -> None:
-            if isinstance(choice, int):
-                self.open_room(choice)
-            elif isinstance(choice, str):
-                self._runner.open_dm(choice.removeprefix("@"))
-            self.composer.focus()
-
-        self.app.push_screen(QuickSwitcher(self.switch_targets()), chosen)
-
-    def action_search(self) -> None:
-        from tchat_client.tui.screens.search import SearchScreen
-
-        def chosen(message: Message | None) -> None:
-            if message is not None:
-                self.jump_to(message)
-            self.composer.focus()
-
-        self.app.push_screen(SearchScreen(self.client.search, self._room_label), chosen)
-
-    def _room_label(self, room_id: int | None) -> str:
-        return room_label(self.client.state, room_id)
-
-    def jump_to(self, message: Message) -> None:
-        """Open the message's room and scroll to it, loading history down to it
-        first when the transcript does not hold it yet."""
-        if message.room is None or message.seq is None:
-            return
-        self.open_room(message.room)
-        if self.active == message.room and not self.transcript.scroll_to_seq(message.seq):
-            self._load_around(message.room, message.seq)
-
-    @work(group="jump", exclusive=True, exit_on_error=False)
-    async def _load_around(self, room_id: int, seq: int) -> None:
-        # Everything from a little before the message to what is shown already, so
-        # that the transcript stays one unbroken run of messages.
-        room = self.client.state.rooms.get(room_id)
-        held = [m.seq for m in self.transcript.messages if m.seq is not None]
-        before = min(held) if held else None
-        top = (before if before is not None else (room.latest_seq if room else seq) + 1) - 1
-        limit = top - max(seq - 25, 1) + 1
-        if limit > JUMP_LIMIT:
-            self.notify("That message is too far back to show here", severity="warning")
-            return
-        try:
-            messages = await self.client.history(room_id, before=before, limit=max(limit, 1))
-        except ClientError as exc:
-            self.notify(f"Could not load history: {exc}", severity="warning")
-            return
-        if room_id != self.active:
-            return
-        seqs = [m.seq for m in messages if m.seq is not None]
-        seqs += [m.seq for m in self.transcript.messages if m.seq is not None]
-        self.transcript.prepend([shown(m) for m in messages], more=bool(seqs) and min(seqs) > 1)
-        if not self.transcript.scroll_to_seq(seq):
-            self.notify("That message is no longer there", severity="warning")
-
-    def switch_targets(self) -> list[tuple[str, int | str, str]]:
-        """(label, target, hint) for the quick switcher: rooms, then people to DM."""
-        return switch_targets(self.client.state)

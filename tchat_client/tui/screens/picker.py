@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from textual import on
 from textual.binding import Binding
 from textual.screen import ModalScreen
-from textual.widgets import OptionList
+from textual.widgets import Input, OptionList
 
-__all__ = ["PickerScreen"]
+__all__ = ["FilterPicker", "PickerScreen"]
 
 T = TypeVar("T")
 
@@ -29,3 +30,19 @@ class PickerScreen(ModalScreen[T | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class FilterPicker(PickerScreen[T]):
+    """A picker whose options follow what is typed in its input: the list is
+    filtered once on mount (empty query) and again on every change."""
+
+    def on_mount(self) -> None:
+        self._filter("")
+        self.query_one(Input).focus()
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self._filter(event.value)
+
+    def _filter(self, query: str) -> None:
+        raise NotImplementedError

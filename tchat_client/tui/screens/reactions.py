@@ -21,7 +21,7 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from tchat_client.sanitize import visible_line
-from tchat_client.tui.screens.picker import PickerScreen
+from tchat_client.tui.screens.picker import FilterPicker
 
 __all__ = ["DEFAULT_FREQUENT", "EmojiInfo", "ReactionPicker", "emoji_index", "search_emoji"]
 
@@ -121,7 +121,7 @@ def _prompt(info: EmojiInfo, given: bool) -> Text:
     return line
 
 
-class ReactionPicker(PickerScreen[str]):
+class ReactionPicker(FilterPicker[str]):
     """Dismisses with the chosen emoji (a character), or None."""
 
     DEFAULT_CSS = """
@@ -172,14 +172,6 @@ class ReactionPicker(PickerScreen[str]):
             box.border_subtitle = Content("↑↓ Enter pick · Esc close")
             yield Input(placeholder="Search emoji: thumbs, tada, :+1:…", id="reaction-input")
             yield OptionList(id="reaction-options")
-
-    def on_mount(self) -> None:
-        self._filter("")
-        self.query_one(Input).focus()
-
-    @on(Input.Changed)
-    def _changed(self, event: Input.Changed) -> None:
-        self._filter(event.value)
 
     def _filter(self, query: str) -> None:
         options: list[Option] = []

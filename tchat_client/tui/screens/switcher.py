@@ -11,14 +11,14 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from tchat_client.sanitize import visible_line
-from tchat_client.tui.screens.picker import PickerScreen
+from tchat_client.tui.screens.picker import FilterPicker
 
 __all__ = ["QuickSwitcher"]
 
 Target = tuple[str, int | str, str]
 
 
-class QuickSwitcher(PickerScreen[int | str]):
+class QuickSwitcher(FilterPicker[int | str]):
     """Dismisses with a room id, ``"@user"`` for a new DM, or None."""
 
     DEFAULT_CSS = """
@@ -53,14 +53,6 @@ class QuickSwitcher(PickerScreen[int | str]):
         with Vertical():
             yield Input(placeholder="Jump to a room or person…", id="switcher-input")
             yield OptionList(id="switcher-options")
-
-    def on_mount(self) -> None:
-        self._filter("")
-        self.query_one(Input).focus()
-
-    @on(Input.Changed)
-    def _changed(self, event: Input.Changed) -> None:
-        self._filter(event.value)
 
     def _filter(self, query: str) -> None:
         scored: list[tuple[float, int, Target]] = []
